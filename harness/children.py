@@ -1,0 +1,135 @@
+"""What each child process of the supervisor runs: the stash server, or one protocol server.
+
+Every server process finds the stash only through ``HARNESS_STASH_CONFIG``, as any other
+process would; it reports ``("ready", identity)`` or ``("failed", message)`` on its pipe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from .config import Config
+from .docroot import DocRoot
+from .handlers import HandlerCache, add_import_root
+from .server_context import ServerContext
+from .stash.client import ManagerBackend, process_identity
+from .stash.envconfig import Address, load_env_config
+from .stash.errors import StashError
+from .stash.manager import run_stash_server
+from .tls import TLSMaterial, server_context
+
+__all__ = ["ServerSpec", "server_process_main", "stash_process_main"]
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """Everything a server process needs, handed over by fork."""
+
+    scheme: str
+    listener: socket.socket
+    config: Config
+    urls: dict[str, str]
+    tls: TLSMaterial | None
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Get SIGTERM if the supervisor dies, even by SIGKILL (Linux): no orphaned servers."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the supervisor died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _settle_child(name: str, parent_pid: int, others: tuple[socket.socket, ...] = ()) -> logging.Logger:
+    # The supervisor coordinates shutdown: a terminal's Ctrl-C reaches the whole process
+    # group, and each child waits for the supervisor's SIGTERM instead.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)
+    for sock in others:
+        sock.close()
+    _die_with_parent(parent_pid)
+    return logging.getLogger(f"harness.{name}")
+
+
+def stash_process_main(
+    address: Address,
+    authkey: bytes,
+    max_value_bytes: int,
+    ready: Connection,
+    parent_pid: int,
+    others: tuple[socket.socket, ...],
+) -> None:
+    """The stash server process: serve until SIGTERM."""
+    _settle_child("stash", parent_pid, others)
+
+    def on_listening(bound: Any) -> None:
+        ready.send(("ready", bound))
+        ready.close()
+
+    try:
+        run_stash_server(address, authkey, max_value_bytes, on_listening, ignore_sigint=True)
+    except OSError as exc:
+        ready.send(("failed", f"the stash server cannot listen on {address!r}: {exc.strerror or exc}"))
+        ready.close()
+        os._exit(1)
+
+
+def server_process_main(
+    spec: ServerSpec, ready: Connection, parent_pid: int, others: tuple[socket.socket, ...]
+) -> None:
+    """A protocol server process: serve until SIGTERM, drain, exit."""
+    logger = _settle_child(spec.scheme, parent_pid, others)
+    try:
+        server = _build_server(spec, logger)
+    except (StashError, OSError, ValueError) as exc:
+        ready.send(("failed", f"{type(exc).__name__}: {exc}"))
+        ready.close()
+        os._exit(1)
+
+    def stop(signum: int, frame: object) -> None:
+        server.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    ready.send(("ready", process_identity()))
+    ready.close()
+    server.serve_forever()
+    server.drain(spec.config.shutdown_timeout)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
+    from .http.app import HTTPApp
+    from .http.server import HTTPServer
+    from .ws.server import WSServer
+
+    address, authkey = load_env_config()
+    backend = ManagerBackend.shared(address, authkey)
+    context = ServerContext(spec.config, spec.scheme, spec.urls, backend)
+    docroot = DocRoot(spec.config.doc_root)
+    add_import_root(docroot.root)
+    handlers = HandlerCache()
+    ssl_ctx = server_context(spec.tls) if spec.tls is not None else None
+    if spec.scheme in ("http", "https"):
+        app = HTTPApp(context, docroot, handlers, logger)
+        return HTTPServer(spec.listener, app, context, spec.config.http, ssl_ctx, logger, spec.config.access_log)
+    return WSServer(spec.listener, context, docroot, handlers, spec.config.ws, ssl_ctx, logger, spec.config.access_log)

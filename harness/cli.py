@@ -1,0 +1,72 @@
+"""The ``harness`` command.
+
+``harness serve`` starts the stash and the HTTP, HTTPS, WS and WSS servers on the embedded
+``config.json`` (or ``--config``), prints their URLs and serves until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .config import ConfigError, load_config
+
+__all__ = ["main"]
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        name = record.name.removeprefix("harness.").removeprefix("harness")
+        record.short_name = f"harness[{name}]" if name else "harness"
+        return super().format(record)
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr as ``HH:MM:SS harness[https] WARNING: ...``."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter("%(asctime)s %(short_name)s %(levelname)s: %(message)s", "%H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("harness").setLevel(level.upper())
+    # websockets narrates every connection at INFO; keep its warnings unless debugging.
+    quiet = logging.DEBUG if level == "debug" else logging.WARNING
+    for scheme in ("ws", "wss"):
+        logging.getLogger(f"harness.{scheme}.websockets").setLevel(quiet)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness", description="HTTP, HTTPS, WS and WSS test servers sharing one stash."
+    )
+    parser.add_argument("--version", action="version", version=f"stash-harness {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the harness and serve until SIGINT/SIGTERM")
+    serve.add_argument("--config", metavar="PATH", help="a JSON file overriding the embedded config.json")
+    serve.add_argument("--doc-root", metavar="DIR", help="serve handlers and files from DIR")
+    serve.add_argument("--state-file", metavar="PATH", help="write URLs, CA path and stash config here (mode 0600)")
+    serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="override log_level")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config, doc_root=args.doc_root)
+    except ConfigError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return 2
+    if args.log_level:
+        config = config.replace(log_level=args.log_level)
+    setup_logging(config.log_level)
+    from .supervisor import Supervisor
+
+    return Supervisor(config, state_file=args.state_file).run()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Loading handler files: compile once per version of the file, run fresh per request.
+
+A handler file's code object is cached by the file's modification time, size and inode, so
+an edit applies on the next request without recompiling on every one. Each request runs the
+module body in a fresh namespace, as wptserve does: module-level state does not leak from one
+request (or one server process) to the next; shared state belongs in the stash.
+
+>>> cache = HandlerCache()
+>>> main = cache.load_main("handlers/echo.py")      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import CodeType
+from typing import Any
+
+__all__ = ["HandlerCache", "HandlerLoadError", "add_import_root", "format_exception"]
+
+# A file modified this recently may be modified again within the filesystem's timestamp
+# resolution; its bytes are compared instead of trusting the stat signature alone.
+_RECENT_SECONDS = 2.0
+
+
+class HandlerLoadError(Exception):
+    """A handler file that cannot be used: unreadable, a syntax error, no ``main``, ..."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.details}" if self.details else self.message
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    signature: tuple[int, int, int]
+    source: bytes
+    code: CodeType
+
+
+def format_exception(exc: BaseException) -> str:
+    """The traceback of ``exc`` as text."""
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+_import_roots_lock = threading.Lock()
+
+
+def add_import_root(directory: str) -> None:
+    """Let handler files import helper modules from ``directory`` (the document root)."""
+    with _import_roots_lock:
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
+
+
+class HandlerCache:
+    """Compiled handler files by path, refreshed when a file changes."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _code(self, path: str) -> CodeType:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise HandlerLoadError(f"handler file {path} cannot be read: {exc.strerror}") from None
+        signature = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = self._compiled.get(path)
+        recent = time.time() - st.st_mtime < _RECENT_SECONDS
+        if cached is not None and cached.signature == signature and not recent:
+            return cached.code
+        try:
+            with open(path, "rb") as handle:
+                source = handle.read()
+        except OSError as exc:
+            raise HandlerLoadError(f"handler file {path} cannot be read: {exc.strerror}") from None
+        if cached is not None and cached.source == source:
+            code = cached.code
+        else:
+            try:
+                code = compile(source, path, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError) as exc:
+                line = getattr(exc, "lineno", None)
+                where = f" at line {line}" if line else ""
+                raise HandlerLoadError(
+                    f"{type(exc).__name__} in handler file {path}{where}: {getattr(exc, 'msg', exc)}",
+                    format_exception(exc),
+                ) from None
+        with self._lock:
+            self._compiled[path] = _Compiled(signature, source, code)
+        return code
+
+    def load_main(self, path: str, signature_hint: str = "main(request, response)") -> Callable[..., Any]:
+        """Run the file at ``path`` in a fresh namespace and return its ``main``.
+
+        Raises :class:`HandlerLoadError` for a file that cannot be read or compiled, whose
+        module body raises, or that defines no callable ``main``.
+        """
+        code = self._code(path)
+        namespace: dict[str, Any] = {"__file__": path, "__name__": "__harness_handler__", "__builtins__": __builtins__}
+        try:
+            exec(code, namespace)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise HandlerLoadError(
+                f"handler file {path} raised {type(exc).__name__} while loading: {exc}", format_exception(exc)
+            ) from None
+        main = namespace.get("main")
+        if not callable(main):
+            raise HandlerLoadError(f"handler file {path} defines no {signature_hint} function")
+        return main  # type: ignore[no-any-return]

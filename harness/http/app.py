@@ -1,0 +1,98 @@
+"""The HTTP application: a :class:`Request` in, a filled :class:`Response` out.
+
+It knows the document root and the handler conventions, and nothing of sockets: the
+transport (:mod:`harness.http.server`) parses bytes into the request and writes the response.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..docroot import DocRoot, PathRefused, Target
+from ..handlers import HandlerCache, HandlerLoadError, format_exception
+from ..server_context import ServerContext, reset_current_request, set_current_request
+from .request import HTTPException, Request
+from .response import ClientDisconnected, Response
+from .returns import UnsupportedReturn, apply_return_value
+from .static import serve_directory, serve_file
+
+__all__ = ["HTTPApp", "HandlerTimeout"]
+
+
+class HandlerTimeout(BaseException):
+    """Raised inside a handler that ran past ``http.handler_timeout``.
+
+    It derives from :class:`BaseException` so a handler's ``except Exception`` does not
+    swallow it.
+    """
+
+
+class HTTPApp:
+    """Routes a request to a handler file, a static file or a directory."""
+
+    def __init__(
+        self, context: ServerContext, docroot: DocRoot, handlers: HandlerCache, logger: logging.Logger
+    ) -> None:
+        self.context = context
+        self.docroot = docroot
+        self.handlers = handlers
+        self.logger = logger
+
+    def handle(self, request: Request, response: Response) -> None:
+        """Fill ``response`` for ``request``. Never raises for a handler's fault."""
+        try:
+            target = self.docroot.resolve_http(request.url_parts.path)
+        except PathRefused as refused:
+            if refused.suspicious:
+                self.logger.warning(
+                    "refused %s %s from %s: %s", request.method, request.request_path, request.client_address, refused
+                )
+            response.set_error(refused.status, refused.message)
+            return
+        if target.kind == "handler":
+            self._run_handler(target, request, response)
+        elif target.kind == "directory":
+            serve_directory(request.method, target.url_path, target.fs_path, response)
+        else:
+            serve_file(request.method, request.headers.get(b"range"), target.fs_path, response)
+
+    def _fail(self, request: Request, response: Response, summary: str, details: str) -> None:
+        self.logger.error("%s %s: %s\n%s", request.method, request.url, summary, details.rstrip())
+        if response.writer_used:
+            response.close_connection = True
+            return
+        response.set_error(500, f"Internal server error loading {request.url}:\n{summary}\n{details}")
+
+    def _run_handler(self, target: Target, request: Request, response: Response) -> None:
+        try:
+            main = self.handlers.load_main(target.fs_path)
+        except HandlerLoadError as exc:
+            self._fail(request, response, exc.message, exc.details)
+            return
+        token = set_current_request(request)
+        try:
+            value = main(request, response)
+            if not response.writer_used:
+                apply_return_value(response, value)
+        except HTTPException as exc:
+            if response.writer_used:
+                response.close_connection = True
+            else:
+                response.set_error(exc.code, exc.message if exc.message is not None else "")
+        except UnsupportedReturn as exc:
+            self._fail(request, response, f"handler {target.url_path}: {exc}", "")
+        except (ClientDisconnected, HandlerTimeout):
+            raise
+        except SystemExit as exc:
+            self._fail(
+                request, response, f"handler {target.url_path} called sys.exit({exc.code!r}); the server goes on", ""
+            )
+        except Exception as exc:  # noqa: BLE001 - any handler fault becomes a 500
+            self._fail(
+                request,
+                response,
+                f"handler {target.url_path} raised {type(exc).__name__}: {exc}",
+                format_exception(exc),
+            )
+        finally:
+            reset_current_request(token)

@@ -1,0 +1,454 @@
+"""The response a handler fills in, and the raw writer for full control.
+
+A handler sets ``response.status``, ``response.headers`` and ``response.content`` (or returns
+them); the transport turns that into bytes once the handler returns. A handler that needs
+exact control of the wire uses ``response.writer`` instead, and then nothing else is sent
+for it.
+
+>>> response = Response()
+>>> response.status = (404, b"Gone")
+>>> response.headers.set("X-Count", 3)
+>>> response.status, response.headers.get("x-count")
+((404, b'Gone'), [b'3'])
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import formatdate
+from http.cookies import Morsel
+from typing import Any, Protocol
+
+from .parser import status_reason
+
+__all__ = ["ClientDisconnected", "Response", "ResponseHeaders", "ResponseWriter", "encode_header_part"]
+
+_SERVER_HEADER = b"stash-harness"
+
+
+class ClientDisconnected(ConnectionError):
+    """The client went away while the response was being written."""
+
+
+def encode_header_part(part: str | bytes | int, what: str) -> bytes:
+    """A header name or value as bytes; rejects CR, LF and NUL (no header splitting)."""
+    if isinstance(part, bytes):
+        data = part
+    elif isinstance(part, str):
+        try:
+            data = part.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"header {what} {part!r} has characters outside latin-1; encode it first") from None
+    elif isinstance(part, int) and not isinstance(part, bool):
+        return str(part).encode("ascii")
+    else:
+        raise TypeError(f"header {what} must be str, bytes or int, not {type(part).__name__}")
+    if b"\r" in data or b"\n" in data or b"\x00" in data:
+        raise ValueError(f"header {what} {data[:60]!r} contains CR, LF or NUL, which would split the response")
+    if what == "name" and (not data or b":" in data or b" " in data or b"\t" in data):
+        raise ValueError(f"invalid header name {data[:60]!r}")
+    return data
+
+
+class ResponseHeaders:
+    """Response headers, in order, case-insensitive; values are stored as bytes.
+
+    ``set`` replaces, ``append`` adds; ``get`` and ``[]`` return the list of values, as in
+    wptserve. Values may be ``str``, ``bytes`` or ``int``; CR/LF raise :class:`ValueError`.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, items: Iterable[tuple[str | bytes, str | bytes | int]] = ()) -> None:
+        self._data: dict[bytes, tuple[bytes, list[bytes]]] = {}
+        self.update(items)
+
+    def set(self, name: str | bytes, value: str | bytes | int) -> None:
+        """Replace every value of ``name`` with ``value``."""
+        encoded = encode_header_part(name, "name")
+        self._data[encoded.lower()] = (encoded, [encode_header_part(value, "value")])
+
+    __setitem__ = set
+
+    def append(self, name: str | bytes, value: str | bytes | int) -> None:
+        """Add a value for ``name`` after the existing ones."""
+        encoded = encode_header_part(name, "name")
+        entry = self._data.get(encoded.lower())
+        if entry is None:
+            self._data[encoded.lower()] = (encoded, [encode_header_part(value, "value")])
+        else:
+            entry[1].append(encode_header_part(value, "value"))
+
+    def update(self, items: Iterable[tuple[str | bytes, str | bytes | int]] | dict[Any, Any]) -> None:
+        """Append each ``(name, value)`` pair (a dict's items too)."""
+        pairs = items.items() if isinstance(items, dict) else items
+        for pair in pairs:
+            try:
+                name, value = pair
+            except (TypeError, ValueError):
+                raise TypeError(f"headers must be (name, value) pairs, got {pair!r}") from None
+            self.append(name, value)
+
+    def get(self, name: str | bytes, default: Any = None) -> Any:
+        """The list of values for ``name``; ``default`` (or ``[]`` when ``None``) if absent."""
+        entry = self._data.get(encode_header_part(name, "name").lower())
+        if entry is None:
+            return [] if default is None else default
+        return list(entry[1])
+
+    def first(self, name: str | bytes, default: bytes | None = None) -> bytes | None:
+        """The first value of ``name``, or ``default``."""
+        entry = self._data.get(encode_header_part(name, "name").lower())
+        return entry[1][0] if entry else default
+
+    def __getitem__(self, name: str | bytes) -> list[bytes]:
+        entry = self._data.get(encode_header_part(name, "name").lower())
+        if entry is None:
+            raise KeyError(name)
+        return list(entry[1])
+
+    def __delitem__(self, name: str | bytes) -> None:
+        del self._data[encode_header_part(name, "name").lower()]
+
+    def pop(self, name: str | bytes, default: Any = None) -> Any:
+        """Remove ``name``; return its values or ``default``."""
+        entry = self._data.pop(encode_header_part(name, "name").lower(), None)
+        return default if entry is None else entry[1]
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, (str, bytes)):
+            return False
+        return encode_header_part(name, "name").lower() in self._data
+
+    def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
+        for name, values in self._data.values():
+            for value in values:
+                yield name, value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def items(self) -> list[tuple[bytes, bytes]]:
+        """Every ``(name, value)`` pair, in order."""
+        return list(self)
+
+    def clear(self) -> None:
+        """Remove every header."""
+        self._data.clear()
+
+    def __repr__(self) -> str:
+        return f"ResponseHeaders({self.items()!r})"
+
+
+_date_cache: tuple[int, bytes] = (0, b"")
+
+
+def http_date() -> bytes:
+    """The current time as an HTTP date, cached for the second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True).encode("ascii"))
+    return _date_cache[1]
+
+
+def status_line(version: str, code: int, message: str | bytes | None) -> bytes:
+    """``HTTP/1.1 404 Not Found\\r\\n`` (the standard reason when ``message`` is None)."""
+    if message is None:
+        reason = status_reason(code).encode("latin-1")
+    else:
+        reason = encode_header_part(message, "reason phrase")
+    return b"%s %d %s\r\n" % (version.encode("ascii"), code, reason)
+
+
+def serialize_head(
+    version: str, code: int, message: str | bytes | None, headers: Iterable[tuple[bytes, bytes]]
+) -> bytes:
+    """A complete response head: status line, header lines and the blank line."""
+    parts = [status_line(version, code, message)]
+    parts.extend(b"%s: %s\r\n" % pair for pair in headers)
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def _check_status(code: object) -> int:
+    if isinstance(code, int) and not isinstance(code, bool):
+        number = code
+    else:
+        try:
+            number = int(code)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            raise ValueError(f"response status must be an int, got {code!r}") from None
+    if not 100 <= number <= 999:
+        raise ValueError(f"response status {number} is out of range (100-999)")
+    return number
+
+
+class Sink(Protocol):
+    """Where a writer's bytes go: the connection."""
+
+    def send(self, data: bytes) -> None: ...
+
+
+class Response:
+    """What a handler answers; the transport serialises it after ``main`` returns.
+
+    ``status`` takes an int or ``(int, message)``; ``content`` takes str, bytes, a file
+    object or an iterable of str/bytes (streamed).
+    """
+
+    def __init__(self, sink: Sink | None = None, version: str = "HTTP/1.1", is_head: bool = False) -> None:
+        self._status: tuple[int, str | bytes | None] = (200, None)
+        self.headers = ResponseHeaders()
+        self.content: Any = b""
+        self.encoding = "utf-8"
+        self.add_required_headers = True
+        self.send_body_for_head_request = False
+        self.close_connection = False
+        self._sink = sink
+        self._version = version
+        self._is_head = is_head
+        self._writer: ResponseWriter | None = None
+
+    @property
+    def status(self) -> tuple[int, str | bytes | None]:
+        """``(code, message or None)``."""
+        return self._status
+
+    @status.setter
+    def status(self, value: int | tuple[int, str | bytes] | Any) -> None:
+        if isinstance(value, tuple):
+            if len(value) != 2:
+                raise ValueError(f"response status must be an int or (int, message), got {value!r}")
+            code, message = value
+            if message is not None and not isinstance(message, (str, bytes)):
+                message = str(message)
+            if message is not None:
+                encode_header_part(message, "reason phrase")
+            self._status = (_check_status(code), message)
+        else:
+            self._status = (_check_status(value), None)
+
+    @property
+    def writer(self) -> ResponseWriter:
+        """Raw control of the wire; once used, the transport sends nothing else."""
+        if self._writer is None:
+            if self._sink is None:
+                raise RuntimeError("this response is not attached to a connection")
+            self._writer = ResponseWriter(self, self._sink, self._version)
+        return self._writer
+
+    @property
+    def writer_used(self) -> bool:
+        """Whether the handler wrote anything through :attr:`writer`."""
+        return self._writer is not None and self._writer.content_written
+
+    def encode(self, data: str | bytes) -> bytes:
+        """``str`` in :attr:`encoding`; bytes unchanged."""
+        if isinstance(data, bytes):
+            return data
+        if isinstance(data, str):
+            return data.encode(self.encoding)
+        raise TypeError(f"response content must be str or bytes, not {type(data).__name__}")
+
+    def iter_content(self) -> Iterator[bytes]:
+        """The body as chunks of bytes."""
+        content = self.content
+        if isinstance(content, (bytes, str)):
+            yield self.encode(content)
+            return
+        if hasattr(content, "read"):
+            try:
+                while chunk := content.read(65536):
+                    yield self.encode(chunk)
+            finally:
+                close = getattr(content, "close", None)
+                if close is not None:
+                    close()
+            return
+        for item in content:
+            if callable(item):
+                item = item()
+            if item:
+                yield self.encode(item)
+
+    def set_cookie(
+        self,
+        name: str | bytes,
+        value: str | bytes | None,
+        path: str = "/",
+        domain: str | None = None,
+        max_age: int | timedelta | None = None,
+        expires: datetime | timedelta | str | None = None,
+        samesite: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        comment: str | None = None,
+    ) -> None:
+        """Append a ``Set-Cookie`` header (``value=None`` deletes the cookie)."""
+        text_name = name.decode("latin-1") if isinstance(name, bytes) else name
+        if value is None:
+            value, max_age, expires = "", 0, timedelta(days=-1)
+        text_value = value.decode("latin-1") if isinstance(value, bytes) else value
+        morsel: Morsel[str] = Morsel()
+        try:
+            morsel.set(text_name, text_value, text_value)
+        except Exception as exc:  # noqa: BLE001 - http.cookies raises CookieError and others
+            raise ValueError(f"invalid cookie name {text_name!r}: {exc}") from None
+        if isinstance(expires, timedelta):
+            expires = datetime.now(timezone.utc) + expires
+        if isinstance(expires, datetime):
+            expires = formatdate(expires.timestamp(), usegmt=True)
+        if isinstance(max_age, timedelta):
+            max_age = int(max_age.total_seconds())
+        for attribute, setting in (
+            ("path", path),
+            ("domain", domain),
+            ("max-age", max_age),
+            ("expires", expires),
+            ("samesite", samesite),
+            ("secure", secure),
+            ("httponly", httponly),
+            ("comment", comment),
+        ):
+            if setting is not None and setting is not False:
+                morsel[attribute] = setting
+        self.headers.append("Set-Cookie", morsel.OutputString())
+
+    def delete_cookie(self, name: str | bytes, path: str = "/", domain: str | None = None) -> None:
+        """Ask the client to drop cookie ``name``."""
+        self.set_cookie(name, None, path=path, domain=domain)
+
+    def unset_cookie(self, name: str | bytes) -> None:
+        """Remove a ``Set-Cookie`` this response was going to send for ``name``."""
+        prefix = (name if isinstance(name, bytes) else name.encode("latin-1")) + b"="
+        kept = [value for value in self.headers.get("Set-Cookie") if not value.startswith(prefix)]
+        self.headers.pop("Set-Cookie")
+        for value in kept:
+            self.headers.append("Set-Cookie", value)
+
+    def set_error(self, code: int, message: object = None) -> None:
+        """Answer ``code`` with wptserve's JSON error body ``{"error": {"code", "message"}}``."""
+        self.status = code
+        text = "" if message is None else str(message)
+        self.content = json.dumps({"error": {"code": code, "message": text}})
+        self.headers.clear()
+        self.headers.set("Content-Type", "application/json")
+
+    def head_bytes(self, body_length: int | None, chunked: bool = False) -> bytes:
+        """The head for a body of ``body_length`` bytes (None: unknown length)."""
+        headers = self.headers
+        extra: list[tuple[bytes, bytes]] = []
+        if self.add_required_headers:
+            if "server" not in headers:
+                extra.append((b"Server", _SERVER_HEADER))
+            if "date" not in headers:
+                extra.append((b"Date", http_date()))
+            if body_length is not None and "content-length" not in headers:
+                extra.append((b"Content-Length", b"%d" % body_length))
+        if chunked:
+            extra.append((b"Transfer-Encoding", b"chunked"))
+        if self.close_connection and "connection" not in headers:
+            extra.append((b"Connection", b"close"))
+        code, message = self._status
+        return serialize_head(self._version, code, message, [*headers, *extra])
+
+
+class ResponseWriter:
+    """Write the status, headers and body yourself (wptserve's ``response.writer``).
+
+    >>> def main(request, response):
+    ...     response.writer.write_status(200)
+    ...     response.writer.write_header("Content-Type", "text/plain")
+    ...     response.writer.end_headers()
+    ...     response.writer.write_content(b"raw")
+    """
+
+    def __init__(self, response: Response, sink: Sink, version: str) -> None:
+        self._response = response
+        self._sink = sink
+        self._version = version
+        self._head: list[bytes] = []
+        self._status_written = False
+        self._headers_ended = False
+        self._header_names: set[bytes] = set()
+        self.content_written = False
+
+    @property
+    def has_content_length(self) -> bool:
+        """Whether a Content-Length header went out (else the connection closes after)."""
+        return b"content-length" in self._header_names
+
+    def _send(self, data: bytes) -> None:
+        self.content_written = True
+        if self._head:
+            # Raw writes after a status line or headers go out after them, in one write.
+            data, self._head = b"".join(self._head) + data, []
+        self._sink.send(data)
+
+    def write_status(self, code: int = 200, message: str | bytes | None = None) -> None:
+        """Start the response with a status line."""
+        self.content_written = True
+        self._head.append(status_line(self._version, _check_status(code), message))
+        self._status_written = True
+
+    def write_header(self, name: str | bytes, value: str | bytes | int) -> None:
+        """Add one header line (the status line first, if not written yet)."""
+        if not self._status_written:
+            self.write_status(self._response.status[0], self._response.status[1])
+        encoded = encode_header_part(name, "name")
+        self._head.append(b"%s: %s\r\n" % (encoded, encode_header_part(value, "value")))
+        self._header_names.add(encoded.lower())
+
+    def end_headers(self) -> None:
+        """Finish the head (adding Server and Date unless written) and send it."""
+        if not self._status_written:
+            self.write_status(self._response.status[0], self._response.status[1])
+        if self._response.add_required_headers:
+            if b"server" not in self._header_names:
+                self.write_header("Server", _SERVER_HEADER)
+            if b"date" not in self._header_names:
+                self.write_header("Date", http_date())
+        self._head.append(b"\r\n")
+        self._headers_ended = True
+        head, self._head = b"".join(self._head), []
+        self._send(head)
+
+    def write_content(self, data: str | bytes | Any) -> None:
+        """Send body data, finishing the head first (with a Content-Length for this data)."""
+        if data is None:
+            raise ValueError("response content cannot be None")
+        if not self._headers_ended:
+            if isinstance(data, (str, bytes)) and b"content-length" not in self._header_names:
+                self.write_header("Content-Length", len(self._response.encode(data)))
+            self.end_headers()
+        self.write_raw_content(data)
+
+    def write_raw_content(self, data: str | bytes | Any) -> None:
+        """Send body data as is (a file object is streamed)."""
+        if isinstance(data, (str, bytes)):
+            self._send(self._response.encode(data))
+            return
+        while chunk := data.read(65536):
+            self._send(self._response.encode(chunk))
+        close: Callable[[], None] | None = getattr(data, "close", None)
+        if close is not None:
+            close()
+
+    def write(self, data: str | bytes) -> bool:
+        """Send raw bytes; ``False`` if the client is gone (wptserve's contract)."""
+        try:
+            self._send(self._response.encode(data))
+        except (ClientDisconnected, OSError):
+            return False
+        return True
+
+    def encode(self, data: str | bytes) -> bytes:
+        """``str`` in the response's encoding; bytes unchanged."""
+        return self._response.encode(data)
+
+    def flush(self) -> None:
+        """Writes are unbuffered; present for compatibility."""

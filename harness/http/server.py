@@ -1,0 +1,410 @@
+"""The HTTP/1.1 transport, plain and TLS: bytes in, :class:`Request`; :class:`Response`, bytes out.
+
+One thread per connection (so a handler may block on the stash without stalling anyone),
+keep-alive and pipelining, TCP_NODELAY and one write per small response (no Nagle stall),
+limits on head size, header count and body size, a deadline for the head (slowloris), and a
+per-request handler timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+from typing import Any
+
+from ..acceptor import Acceptor, current_slot
+from ..config import HTTPSettings
+from ..server_context import ServerContext
+from ..watchdog import Watchdog, raise_in_thread
+from .app import HandlerTimeout, HTTPApp
+from .parser import ChunkedDecoder, ProtocolError, RequestHead, find_head_end, parse_head, status_reason
+from .request import Request
+from .response import ClientDisconnected, Response
+
+__all__ = ["HTTPServer"]
+
+_RECV_SIZE = 65536
+_STREAM_CHUNK = 65536
+_TLS_RECORD_HANDSHAKE = 0x16
+
+
+class _Closed(Exception):
+    """The client closed the connection, or went quiet between requests: stop quietly."""
+
+
+def _error_bytes(status: int, message: str, extra_headers: bytes = b"") -> bytes:
+    body = (message.rstrip("\n") + "\n").encode("utf-8", "replace")
+    return (
+        b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n"
+        b"%sConnection: close\r\n\r\n%s"
+        % (status, status_reason(status).encode("latin-1"), len(body), extra_headers, body)
+    )
+
+
+class HTTPServer:
+    """Serves the HTTP application on a listening socket (TLS when ``ssl_context`` is set)."""
+
+    def __init__(
+        self,
+        listener: socket.socket,
+        app: HTTPApp,
+        context: ServerContext,
+        settings: HTTPSettings,
+        ssl_context: ssl.SSLContext | None,
+        logger: logging.Logger,
+        access_log: bool = False,
+    ) -> None:
+        self.app = app
+        self.context = context
+        self.settings = settings
+        self.ssl_context = ssl_context
+        self.logger = logger
+        self.access_log = access_log
+        self.host, self.port = listener.getsockname()[:2]
+        self.watchdog = Watchdog()
+        self._connections: set[_Connection] = set()
+        self._connections_lock = threading.Lock()
+        self.acceptor = Acceptor(
+            listener,
+            self._serve_connection,
+            max_connections=settings.max_connections,
+            reject=self._reject,
+            name=context.scheme,
+            logger=logger,
+        )
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`stop`."""
+        self.acceptor.serve_forever()
+
+    def stop(self) -> None:
+        """Stop accepting new connections (safe from a signal handler)."""
+        self.acceptor.stop()
+
+    def drain(self, timeout: float) -> bool:
+        """Close idle keep-alive connections and wait for requests in flight to finish."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            connection.close_if_idle()
+        return self.acceptor.wait_idle(timeout)
+
+    def _reject(self, sock: socket.socket) -> None:
+        if self.ssl_context is not None:
+            return  # no TLS session to speak through; the close says enough
+        try:
+            sock.settimeout(0.5)
+            sock.sendall(_error_bytes(503, f"the server already has {self.settings.max_connections} connections open"))
+        except OSError:
+            pass
+
+    def _serve_connection(self, sock: socket.socket, address: Any) -> None:
+        connection = _Connection(self, sock, address)
+        with self._connections_lock:
+            self._connections.add(connection)
+        try:
+            connection.run()
+        finally:
+            with self._connections_lock:
+                self._connections.discard(connection)
+
+
+class _Connection:
+    """One client connection, served request after request."""
+
+    def __init__(self, server: HTTPServer, sock: socket.socket, address: Any) -> None:
+        self.server = server
+        self.settings = server.settings
+        self.sock: socket.socket = sock
+        self.address = tuple(address[:2]) if isinstance(address, tuple) else ("", 0)
+        self.buffer = bytearray()
+        self.requests = 0
+        self.idle = True
+        self._send_lock = threading.Lock()
+        self._bytes_sent = 0
+        self._timed_out = False
+        self._handler_done = True
+        self._thread_ident = threading.get_ident()
+        self._slot = current_slot()
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            if self.sock.family in (socket.AF_INET, socket.AF_INET6):
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.server.ssl_context is not None and not self._start_tls():
+                return
+            while self._serve_one():
+                self.requests += 1
+        except _Closed:
+            pass
+        except ProtocolError as exc:
+            self._reply_error(exc.status, exc.message)
+        except (ClientDisconnected, ConnectionError, TimeoutError, ssl.SSLError) as exc:
+            self.server.logger.debug("%s: connection from %s ended: %s", self.server.context.scheme, self.address, exc)
+        except HandlerTimeout:
+            pass
+        except OSError as exc:
+            self.server.logger.debug("%s: connection from %s failed: %s", self.server.context.scheme, self.address, exc)
+
+    def close_if_idle(self) -> None:
+        """Called at shutdown: end a connection that waits for its next request."""
+        if self.idle:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _start_tls(self) -> bool:
+        assert self.server.ssl_context is not None
+        self.sock.settimeout(self.settings.header_timeout)
+        try:
+            first = self.sock.recv(1, socket.MSG_PEEK)
+        except (OSError, TimeoutError):
+            return False
+        if not first:
+            return False
+        if first[0] != _TLS_RECORD_HANDSHAKE:
+            self.server.logger.info("https: plain HTTP from %s on the HTTPS port", self.address)
+            self._send_raw(_error_bytes(400, "this is an HTTPS port; the request was sent as plain HTTP; use https://"))
+            return False
+        try:
+            tls = self.server.ssl_context.wrap_socket(self.sock, server_side=True, do_handshake_on_connect=False)
+            tls.do_handshake()
+        except (ssl.SSLError, OSError, TimeoutError) as exc:
+            self.server.logger.debug("https: TLS handshake with %s failed: %s", self.address, exc)
+            return False
+        self.sock = tls
+        return True
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _recv(self, timeout: float) -> bytes:
+        self.sock.settimeout(timeout)
+        return self.sock.recv(_RECV_SIZE)
+
+    def _read_head(self) -> bytes:
+        buffer = self.buffer
+        deadline: float | None = None
+        scanned = 0
+        limit = self.settings.max_header_bytes
+        while True:
+            if buffer:
+                while buffer and buffer[0] in (0x0D, 0x0A):
+                    del buffer[:1]  # RFC 9112: ignore empty lines before a request
+            if buffer:
+                end = find_head_end(buffer, scanned)
+                if end >= 0:
+                    if end > limit:
+                        raise ProtocolError(431, f"the request head is over the limit of {limit} bytes")
+                    head = bytes(buffer[:end])
+                    del buffer[:end]
+                    return head
+                if len(buffer) > limit:
+                    raise ProtocolError(431, f"the request head is over the limit of {limit} bytes")
+                scanned = len(buffer)
+                if deadline is None:
+                    deadline = time.monotonic() + self.settings.header_timeout
+            if deadline is None:
+                timeout = self.settings.keep_alive_timeout if self.requests else self.settings.header_timeout
+            else:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    raise ProtocolError(
+                        408, f"the request head did not arrive within {self.settings.header_timeout:g} s"
+                    )
+            try:
+                data = self._recv(timeout)
+            except TimeoutError:
+                if deadline is None:
+                    raise _Closed() from None  # idle keep-alive connection
+                continue
+            if not data:
+                raise _Closed()
+            buffer += data
+
+    def _read_exact(self, length: int) -> bytes:
+        buffer = self.buffer
+        while len(buffer) < length:
+            try:
+                data = self._recv(self.settings.header_timeout)
+            except TimeoutError:
+                raise ProtocolError(408, "the request body stopped arriving") from None
+            if not data:
+                raise _Closed()
+            buffer += data
+        body = bytes(buffer[:length])
+        del buffer[:length]
+        return body
+
+    def _read_chunked(self) -> bytes:
+        decoder = ChunkedDecoder(self.settings.max_body_bytes)
+        body = bytearray(decoder.feed(bytes(self.buffer)))
+        self.buffer.clear()
+        while not decoder.done:
+            try:
+                data = self._recv(self.settings.header_timeout)
+            except TimeoutError:
+                raise ProtocolError(408, "the chunked request body stopped arriving") from None
+            if not data:
+                raise _Closed()
+            body += decoder.feed(data)
+        self.buffer += decoder.unused
+        return bytes(body)
+
+    def _read_body(self, head: RequestHead) -> bytes:
+        kind, length = head.framing
+        if kind == "chunked":
+            if head.expect_continue:
+                self._send_raw(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return self._read_chunked()
+        if length > self.settings.max_body_bytes:
+            raise ProtocolError(
+                413, f"the request body is {length} bytes, over the limit of {self.settings.max_body_bytes}"
+            )
+        if length and head.expect_continue and len(self.buffer) < length:
+            self._send_raw(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return self._read_exact(length) if length else b""
+
+    # -- one request ----------------------------------------------------------------------
+
+    def _serve_one(self) -> bool:
+        """Serve one request; whether the connection stays open for another."""
+        self.idle = True
+        head_bytes = self._read_head()
+        self.idle = False
+        head = parse_head(head_bytes, self.settings.max_headers)
+        body = self._read_body(head)
+        server = self.server
+        request = Request(
+            head.method,
+            head.target,
+            head.version,
+            head.headers,
+            body,
+            scheme=server.context.scheme,
+            server_host=server.context.config.host,
+            server_port=server.port,
+            client_address=self.address,
+            context=server.context,
+        )
+        is_head = head.method == "HEAD"
+        response = Response(self, "HTTP/1.1", is_head)
+        self._bytes_sent = 0
+        timer = None
+        if self.settings.handler_timeout is not None:
+            timer = server.watchdog.watch(self.settings.handler_timeout, self._handler_timed_out)
+        self._handler_done = False
+        try:
+            server.app.handle(request, response)
+        finally:
+            if timer is not None:
+                with self._send_lock:
+                    timer.cancel()
+                    self._handler_done = True
+        if self._timed_out:
+            return False
+        keep_alive = head.keep_alive and not response.close_connection
+        keep_alive = self._send_response(head, response, keep_alive)
+        if server.access_log:
+            server.logger.info(
+                '%s - "%s %s %s" %d', self.address[0], head.method, head.target, head.version, response.status[0]
+            )
+        return keep_alive
+
+    def _send_response(self, head: RequestHead, response: Response, keep_alive: bool) -> bool:
+        if response.writer_used:
+            return keep_alive and response.writer.has_content_length
+        if not keep_alive:
+            response.close_connection = True
+        elif head.version == "HTTP/1.0" and "connection" not in response.headers:
+            response.headers.set("Connection", "keep-alive")
+        code = response.status[0]
+        bodiless = code < 200 or code in (204, 304)
+        send_body = head.method != "HEAD" or response.send_body_for_head_request
+        content = response.content
+        if isinstance(content, (bytes, str)) or bodiless:
+            data = b"" if bodiless else response.encode(content)
+            head_bytes = response.head_bytes(None if bodiless else len(data))
+            self.send(head_bytes + data if send_body else head_bytes)
+            return keep_alive
+        # A stream: with the handler's Content-Length, chunked, or (HTTP/1.0) until close.
+        declared = "content-length" in response.headers
+        chunked = not declared and head.version == "HTTP/1.1"
+        if not declared and not chunked:
+            response.close_connection = True
+            keep_alive = False
+        self.send(response.head_bytes(None, chunked=chunked))
+        try:
+            for piece in response.iter_content():
+                if not send_body:
+                    continue
+                self.send(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+        except ClientDisconnected:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a handler's generator may raise anything
+            self.server.logger.error("%s %s: the response body failed mid-stream: %s", head.method, head.target, exc)
+            return False
+        if chunked and send_body:
+            self.send(b"0\r\n\r\n")
+        return keep_alive
+
+    # -- writing --------------------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        """Write to the client (the response writer's sink); :class:`ClientDisconnected` if gone."""
+        with self._send_lock:
+            if self._timed_out:
+                raise ClientDisconnected("the handler timed out; the connection was closed")
+            try:
+                self.sock.sendall(data)
+            except (OSError, ValueError) as exc:
+                raise ClientDisconnected(f"the client went away: {exc}") from None
+            self._bytes_sent += len(data)
+
+    def _send_raw(self, data: bytes) -> None:
+        try:
+            self.sock.settimeout(self.settings.header_timeout)
+            self.sock.sendall(data)
+        except (OSError, ValueError):
+            pass
+
+    def _reply_error(self, status: int, message: str) -> None:
+        self.server.logger.info("%s: %s: %d %s", self.server.context.scheme, self.address, status, message)
+        self._send_raw(_error_bytes(status, message))
+
+    def _handler_timed_out(self) -> None:
+        """Watchdog callback: answer 504, close, free the slot, interrupt the handler."""
+        limit = self.settings.handler_timeout
+        with self._send_lock:
+            if self._handler_done:
+                return
+            self._timed_out = True
+            if self._bytes_sent == 0:
+                try:
+                    self.sock.settimeout(1.0)
+                    self.sock.sendall(
+                        _error_bytes(504, f"the handler did not finish within {limit:g} s (http.handler_timeout)")
+                    )
+                except (OSError, ValueError):
+                    pass
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            # Delivered at the handler thread's next bytecode, which (holding this lock
+            # now) can only be before it marks itself done.
+            raise_in_thread(self._thread_ident, HandlerTimeout)
+        self.server.logger.error(
+            "%s: a handler for %s ran past http.handler_timeout (%g s); answered 504",
+            self.server.context.scheme,
+            self.address,
+            limit,
+        )
+        if self._slot is not None:
+            # The thread may stay stuck in C code; its connection no longer counts.
+            self._slot.release()

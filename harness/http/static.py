@@ -1,0 +1,233 @@
+"""Static files: Content-Type, ``.headers`` side files, HEAD, Range, directory listings.
+
+>>> parse_range(b"bytes=0-9,20-", 100)
+[(0, 10), (20, 100)]
+"""
+
+from __future__ import annotations
+
+import html
+import mimetypes
+import os
+import uuid
+from typing import IO
+
+from .response import Response
+
+__all__ = ["RangeNotSatisfiable", "content_type_for", "parse_range", "serve_directory", "serve_file"]
+
+# Read into memory below this size (one write with the head); stream above it.
+_INLINE_LIMIT = 1 << 20
+
+_CONTENT_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xhtml": "application/xhtml+xml",
+    ".xht": "application/xhtml+xml",
+    ".xml": "application/xml",
+    ".svg": "image/svg+xml",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".txt": "text/plain",
+    ".md": "text/plain",
+    ".wasm": "application/wasm",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/x-icon",
+    ".bmp": "image/bmp",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".weba": "audio/webm",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".webm": "video/webm",
+    ".vtt": "text/vtt",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".pdf": "application/pdf",
+    ".zip": "application/zip",
+    ".gz": "application/gzip",
+    ".manifest": "text/cache-manifest",
+    ".webmanifest": "application/manifest+json",
+    ".event_stream": "text/event-stream",
+}
+
+
+class RangeNotSatisfiable(ValueError):
+    """A Range header that selects nothing in the file."""
+
+
+def content_type_for(path: str) -> str:
+    """The Content-Type for a file name (``application/octet-stream`` when unknown)."""
+    extension = os.path.splitext(path)[1].lower()
+    known = _CONTENT_TYPES.get(extension)
+    if known is None:
+        known = mimetypes.guess_type(path, strict=False)[0] or "application/octet-stream"
+    return known
+
+
+def parse_range(header: bytes, size: int) -> list[tuple[int, int]] | None:
+    """``[(start, end_exclusive), ...]`` for a ``Range`` header, merged and in order.
+
+    Returns ``None`` for a header to ignore (not ``bytes=``, malformed: the whole file is
+    sent, as RFC 9110 allows) and raises :class:`RangeNotSatisfiable` when no range overlaps.
+    """
+    unit, eq, spec = header.partition(b"=")
+    if not eq or unit.strip().lower() != b"bytes":
+        return None
+    ranges: list[tuple[int, int]] = []
+    for part in spec.split(b","):
+        part = part.strip()
+        if not part:
+            continue
+        first, dash, last = part.partition(b"-")
+        if not dash:
+            return None
+        first, last = first.strip(), last.strip()
+        if (first and not first.isdigit()) or (last and not last.isdigit()) or (not first and not last):
+            return None
+        if not first:  # suffix: the last N bytes
+            length = int(last)
+            if length == 0:
+                continue
+            ranges.append((max(0, size - length), size))
+            continue
+        start = int(first)
+        end = size if not last else min(int(last) + 1, size)
+        if last and int(last) < start:
+            return None
+        if start >= size:
+            continue
+        ranges.append((start, end))
+    if not ranges:
+        raise RangeNotSatisfiable(f"no range in {header.decode('latin-1')!r} overlaps the {size} bytes")
+    ranges.sort()
+    merged = [ranges[0]]
+    for start, end in ranges[1:]:
+        last_start, last_end = merged[-1]
+        if start <= last_end:
+            merged[-1] = (last_start, max(last_end, end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _side_headers(fs_path: str) -> list[tuple[str, str]]:
+    """Headers from ``__dir__.headers`` and ``<file>.headers`` beside a static file."""
+    headers: list[tuple[str, str]] = []
+    for candidate in (os.path.join(os.path.dirname(fs_path), "__dir__.headers"), fs_path + ".headers"):
+        try:
+            with open(candidate, encoding="latin-1") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            name, colon, value = line.partition(":")
+            if colon and name.strip():
+                headers.append((name.strip(), value.strip()))
+    return headers
+
+
+def _read_span(handle: IO[bytes], start: int, end: int) -> bytes:
+    handle.seek(start)
+    return handle.read(end - start)
+
+
+def serve_file(method: str, range_header: bytes | None, fs_path: str, response: Response) -> None:
+    """Fill ``response`` with the file at ``fs_path`` (GET and HEAD)."""
+    if method not in ("GET", "HEAD"):
+        response.set_error(405, f"{method} is not allowed on a static file")
+        response.headers.set("Allow", "GET, HEAD")
+        return
+    content_type = content_type_for(fs_path)
+    extra = _side_headers(fs_path)
+    if not any(name.lower() == "content-type" for name, _ in extra):
+        response.headers.set("Content-Type", content_type)
+    response.headers.update(extra)
+    response.headers.set("Accept-Ranges", "bytes")
+    try:
+        handle = open(fs_path, "rb")  # noqa: SIM115 - closed below or by the transport
+    except OSError as exc:
+        response.set_error(404, f"cannot read the file: {exc.strerror}")
+        return
+    size = os.fstat(handle.fileno()).st_size
+    ranges = None
+    if range_header is not None:
+        try:
+            ranges = parse_range(range_header, size)
+        except RangeNotSatisfiable as exc:
+            handle.close()
+            response.set_error(416, str(exc))
+            response.headers.set("Content-Range", f"bytes */{size}")
+            return
+    if ranges is None:
+        if size <= _INLINE_LIMIT:
+            with handle:
+                response.content = handle.read()
+        else:
+            response.headers.set("Content-Length", size)
+            response.content = handle
+        return
+    response.status = 206
+    with handle:
+        if len(ranges) == 1:
+            start, end = ranges[0]
+            response.headers.set("Content-Range", f"bytes {start}-{end - 1}/{size}")
+            response.content = _read_span(handle, start, end)
+            return
+        boundary = uuid.uuid4().hex
+        parts = []
+        for start, end in ranges:
+            part_head = (
+                f"--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {start}-{end - 1}/{size}\r\n\r\n"
+            )
+            parts.append(part_head.encode("latin-1"))
+            parts.append(_read_span(handle, start, end))
+            parts.append(b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode("latin-1"))
+    response.headers.set("Content-Type", f"multipart/byteranges; boundary={boundary}")
+    response.content = b"".join(parts)
+
+
+def serve_directory(method: str, url_path: str, fs_path: str, response: Response) -> None:
+    """Redirect to the slash form, serve ``index.html``, or list the directory."""
+    if method not in ("GET", "HEAD"):
+        response.set_error(405, f"{method} is not allowed on a directory")
+        response.headers.set("Allow", "GET, HEAD")
+        return
+    if not url_path.endswith("/"):
+        response.status = 301
+        response.headers.set("Location", url_path + "/")
+        return
+    index = os.path.join(fs_path, "index.html")
+    if os.path.isfile(index):
+        serve_file(method, None, index, response)
+        return
+    try:
+        names = sorted(os.listdir(fs_path))
+    except OSError as exc:
+        response.set_error(404, f"cannot list the directory: {exc.strerror}")
+        return
+    title = html.escape(url_path)
+    items = ['<li class="dir"><a href="../">..</a></li>'] if url_path != "/" else []
+    for name in names:
+        is_dir = os.path.isdir(os.path.join(fs_path, name))
+        shown = html.escape(name + ("/" if is_dir else ""))
+        items.append(f'<li class="{"dir" if is_dir else "file"}"><a href="{shown}">{shown}</a></li>')
+    response.headers.set("Content-Type", "text/html; charset=utf-8")
+    response.content = (
+        f"<!doctype html>\n<title>Index of {title}</title>\n<h1>Index of {title}</h1>\n<ul>\n"
+        + "\n".join(items)
+        + "\n</ul>\n"
+    )

@@ -1,0 +1,236 @@
+"""The client side of the manager transport: pooled, authenticated connections.
+
+One :class:`ManagerBackend` per ``(address, authkey)`` per process. Each operation borrows
+an idle connection, sends one request, reads one reply and gives the connection back, so a
+server process pays for an authenticated connection once per concurrent operation, not once
+per HTTP connection or thread.
+
+>>> backend = ManagerBackend.shared(address, authkey)   # doctest: +SKIP
+>>> backend.put("/a.py", key, 42)                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.managers as managers
+import os
+import secrets
+import threading
+import weakref
+from multiprocessing import connection as mpc
+from multiprocessing.managers import Token
+from typing import Any, ClassVar
+
+from . import codec
+from .envconfig import Address
+from .errors import StashError, StashUnavailable
+from .manager import SERVICE_TYPEID, StashManager
+from .store import EntryInfo, owner_id
+
+__all__ = ["ManagerBackend", "process_identity"]
+
+_MAX_IDLE = 32
+# Not in typeshed, public in the module since Python 3.0.
+_dispatch: Any = getattr(managers, "dispatch")  # noqa: B009
+_AUTO_PROXY: Any = getattr(managers, "AutoProxy")  # noqa: B009
+_identity = f"{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def process_identity() -> str:
+    """This process's identity in the stash (its pid and a nonce, so reuse of pids is harmless)."""
+    return _identity
+
+
+def _describe_address(address: Address) -> str:
+    return address if isinstance(address, str) else f"{address[0]}:{address[1]}"
+
+
+class ManagerBackend:
+    """Stash operations over pooled connections to a :mod:`harness.stash.manager` server."""
+
+    _shared: ClassVar[dict[tuple[Any, bytes], ManagerBackend]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+    _all: ClassVar[weakref.WeakSet[ManagerBackend]] = weakref.WeakSet()
+
+    def __init__(self, address: Address, authkey: bytes) -> None:
+        self.address = address
+        self._authkey = authkey
+        self._idle: list[mpc.Connection] = []
+        self._idle_lock = threading.Lock()
+        self._service_id: str | None = None
+        self._manager: StashManager | None = None
+        self.max_value_bytes: int | None = None
+        ManagerBackend._all.add(self)
+        self._handshake()
+
+    @classmethod
+    def shared(cls, address: Address, authkey: bytes) -> ManagerBackend:
+        """The process-wide backend for this stash, created on first use."""
+        key = (tuple(address) if isinstance(address, (list, tuple)) else address, authkey)
+        backend = cls._shared.get(key)
+        if backend is not None:
+            return backend
+        with cls._shared_lock:
+            backend = cls._shared.get(key)
+            if backend is None:
+                backend = cls(address, authkey)
+                cls._shared[key] = backend
+            return backend
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _gone(self, exc: BaseException) -> StashUnavailable:
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return StashUnavailable(
+            f"the stash server at {_describe_address(self.address)} is gone or unreachable ({detail})"
+        )
+
+    def _open(self) -> mpc.Connection:
+        try:
+            return mpc.Client(self.address, authkey=self._authkey)
+        except multiprocessing.AuthenticationError:
+            raise StashUnavailable(
+                f"the stash server at {_describe_address(self.address)} refused this client's authkey"
+            ) from None
+        except (OSError, EOFError) as exc:
+            raise self._gone(exc) from None
+
+    def _connect(self) -> mpc.Connection:
+        """A new connection in the manager's serve mode, ready for method calls."""
+        conn = self._open()
+        try:
+            _dispatch(conn, None, "accept_connection", ("harness-stash",))
+        except (OSError, EOFError) as exc:
+            conn.close()
+            raise self._gone(exc) from None
+        return conn
+
+    def _handshake(self) -> None:
+        # Creating the service reference is a one-shot request on its own connection.
+        conn = self._open()
+        try:
+            ident, _exposed = _dispatch(conn, None, "create", (SERVICE_TYPEID,))
+        except (OSError, EOFError) as exc:
+            raise self._gone(exc) from None
+        except Exception as exc:  # noqa: BLE001 - whatever the other server answered
+            raise StashUnavailable(
+                f"the server at {_describe_address(self.address)} is not a harness stash ({exc})"
+            ) from None
+        finally:
+            conn.close()
+        self._service_id = ident
+        info = self._call("describe")
+        self.max_value_bytes = info.get("max_value_bytes")
+
+    def _call(self, method: str, *args: Any) -> Any:
+        with self._idle_lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            conn.send((self._service_id, method, args, {}))
+            kind, result = conn.recv()
+        except BaseException as exc:
+            # The reply may still be on its way; this connection cannot be reused.
+            conn.close()
+            if isinstance(exc, (OSError, EOFError)):
+                raise self._gone(exc) from None
+            raise
+        with self._idle_lock:
+            if len(self._idle) < _MAX_IDLE:
+                self._idle.append(conn)
+                conn = None
+        if conn is not None:
+            conn.close()
+        if kind == "#RETURN":
+            return result
+        if kind == "#ERROR" and isinstance(result, BaseException):
+            raise result
+        raise StashError(f"the stash server failed on {method}: {result}")
+
+    def close(self) -> None:
+        """Close the idle connections (the backend reconnects if used again)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def _forget_inherited(self) -> None:
+        # After fork the child must not share the parent's sockets.
+        self._idle = []
+        self._idle_lock = threading.Lock()
+        self._manager = None
+
+    # -- operations -----------------------------------------------------------------------
+
+    def put(self, path: str, key: str, value: object) -> None:
+        payload, refs = codec.dumps(value, manager_address=self.address)
+        if self.max_value_bytes is not None and len(payload) > self.max_value_bytes:
+            raise ValueError(
+                f"stash value for key {key} at path {path!r} is {len(payload)} bytes pickled, "
+                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
+            )
+        self._call("put", path, key, payload, refs, self._owner())
+
+    def take(self, path: str, key: str, timeout: float | None) -> Any:
+        found = self._call("take", path, key, timeout, self._owner())
+        if found is None:
+            return None
+        payload, held = found
+        if not held:
+            return codec.loads(payload)
+        try:
+            return codec.loads(payload, self._rebuild_proxy)
+        finally:
+            self._call("release", held)
+
+    def acquire_lock(self, timeout: float | None) -> bool:
+        return bool(self._call("acquire_lock", self._owner(), timeout))
+
+    def release_lock(self) -> None:
+        self._call("release_lock", self._owner())
+
+    def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
+        return list(self._call("entries", path_pattern, key_pattern))
+
+    def forget_process(self, identity: str) -> None:
+        self._call("forget_process", identity)
+
+    def new_queue(self) -> Any:
+        return self._get_manager().Queue()  # type: ignore[attr-defined]
+
+    # -- manager proxies ------------------------------------------------------------------
+
+    def _owner(self) -> str:
+        return owner_id(_identity, threading.get_ident())
+
+    def _get_manager(self) -> StashManager:
+        if self._manager is None:
+            manager = StashManager(address=self.address, authkey=self._authkey)
+            try:
+                manager.connect()
+            except (OSError, EOFError) as exc:
+                raise self._gone(exc) from None
+            self._manager = manager
+        return self._manager
+
+    def _rebuild_proxy(self, ref: codec.ProxyRef) -> Any:
+        token = Token(ref.typeid, ref.address, ref.ident)
+        if ref.auto:
+            return _AUTO_PROXY(token, "pickle", authkey=self._authkey, exposed=ref.exposed, incref=True)
+        module_name, _, qualname = ref.proxytype.partition(":")
+        module = __import__(module_name, fromlist=["_"])
+        proxytype: Any = module
+        for part in qualname.split("."):
+            proxytype = getattr(proxytype, part)
+        return proxytype(token, "pickle", authkey=self._authkey, exposed=ref.exposed, incref=True)
+
+
+def _after_fork_in_child() -> None:
+    global _identity
+    _identity = f"{os.getpid()}-{secrets.token_hex(4)}"
+    for backend in list(ManagerBackend._all):
+        backend._forget_inherited()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,89 @@
+"""Normalising the arguments of stash operations: keys, paths and timeouts.
+
+Every spelling of one UUID names one entry, and a path given as ``str`` or ``bytes`` names
+the same scope, so these functions turn each argument into one canonical ``str`` (or raise
+an exception that names the bad argument).
+
+>>> normalize_key("{6F0D3C3A-9C1B-4A86-8F61-1C4E8B5A2D10}")
+'6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10'
+>>> normalize_path(b"/beacon.py")
+'/beacon.py'
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Union
+
+__all__ = ["KeyLike", "PathLike", "normalize_key", "normalize_path", "normalize_timeout"]
+
+KeyLike = Union[str, bytes, uuid.UUID]
+PathLike = Union[str, bytes]
+
+_MAX_KEY_TEXT = 64  # the longest spelling uuid.UUID accepts is 45 characters (urn:uuid:...)
+
+
+def normalize_key(key: object) -> str:
+    """Return the canonical (lower-case, hyphenated) spelling of a UUID key.
+
+    Accepts ``str``, ``bytes`` and :class:`uuid.UUID`; raises :class:`ValueError` naming
+    the key when it is not a UUID, :class:`TypeError` when it has another type.
+    """
+    if isinstance(key, uuid.UUID):
+        return str(key)
+    if isinstance(key, bytes):
+        try:
+            text = key.decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError(f"stash key {key!r} is not a UUID") from None
+    elif isinstance(key, str):
+        text = key
+    else:
+        raise TypeError(f"stash key must be a UUID as str or bytes, not {type(key).__name__}: {key!r}")
+    if len(text) == 36 and text.islower():
+        # Fast path for the canonical spelling that uuid4() produces.
+        try:
+            if str(uuid.UUID(text)) == text:
+                return text
+        except ValueError:
+            raise ValueError(f"stash key {key!r} is not a UUID") from None
+    if len(text) > _MAX_KEY_TEXT:
+        raise ValueError(f"stash key {key[:_MAX_KEY_TEXT]!r}... is not a UUID")
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ValueError(f"stash key {key!r} is not a UUID") from None
+
+
+def normalize_path(path: object) -> str:
+    """Return a stash path as ``str``; ``bytes`` are decoded as UTF-8.
+
+    Raises :class:`TypeError` naming the value for any other type and :class:`ValueError`
+    for bytes that are not UTF-8.
+    """
+    if isinstance(path, str):
+        return path
+    if isinstance(path, bytes):
+        try:
+            return path.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"stash path {path!r} is not valid UTF-8") from None
+    raise TypeError(f"stash path must be str or bytes, not {type(path).__name__}: {path!r}")
+
+
+def normalize_timeout(timeout: object) -> float | None:
+    """Validate the ``timeout`` of a blocking take; ``None`` means "do not wait".
+
+    Accepts a non-negative real number (``math.inf`` waits without limit); raises
+    :class:`TypeError` for a non-number (``bool`` included) and :class:`ValueError` for a
+    negative number or NaN.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}: {timeout!r}")
+    value = float(timeout)
+    if math.isnan(value) or value < 0:
+        raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout!r}")
+    return value

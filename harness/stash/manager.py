@@ -1,0 +1,193 @@
+"""The stash server: a :class:`~multiprocessing.managers.BaseManager` hosting one store.
+
+Each stash operation is one method call on one shared :class:`StashService`, so it runs as
+one atomic step inside this process: a put or a take costs a client one round trip.
+Clients authenticate with the run's authkey before the server unpickles anything they send.
+
+>>> run_stash_server("/tmp/stash.sock", os.urandom(32))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import sys
+from collections.abc import Callable
+from multiprocessing import process
+from multiprocessing.managers import BaseManager
+from typing import Any
+
+from .codec import ProxyRef
+from .errors import StashError
+from .store import EntryInfo, StashStore
+
+__all__ = ["SERVICE_TYPEID", "StashManager", "StashService", "run_stash_server"]
+
+SERVICE_TYPEID = "StashService"
+PROTOCOL_VERSION = 1
+
+
+class StashService:
+    """The store as clients see it: checks the wire arguments, and keeps proxies alive.
+
+    A value holding a manager proxy (say a queue) must outlive the process that put it, so
+    the service takes a reference on each object the value names when it is put, and drops
+    it once the taker has built its own proxy (:meth:`release`).
+    """
+
+    def __init__(self, store: StashStore) -> None:
+        self.store = store
+
+    def describe(self) -> dict[str, Any]:
+        """What a client needs to know once: the protocol version and the value limit."""
+        return {"protocol": PROTOCOL_VERSION, "max_value_bytes": self.store.max_value_bytes}
+
+    def put(self, path: str, key: str, payload: bytes, refs: tuple[ProxyRef, ...], owner: str) -> None:
+        _check_types(path=(path, str), key=(key, str), payload=(payload, bytes), owner=(owner, str))
+        idents = self._hold(refs)
+        try:
+            self.store.put(path, key, payload, idents, owner)
+        except BaseException:
+            self._drop(idents)
+            raise
+
+    def take(self, path: str, key: str, timeout: float | None, owner: str) -> tuple[bytes, tuple[str, ...]] | None:
+        _check_types(path=(path, str), key=(key, str), owner=(owner, str))
+        if timeout is not None and not isinstance(timeout, float):
+            raise TypeError("timeout must be a float or None")
+        entry = self.store.take(path, key, timeout, owner)
+        if entry is None:
+            return None
+        return entry.payload, entry.refs
+
+    def release(self, idents: tuple[str, ...]) -> None:
+        """Drop the stash's hold on objects a taker now references itself."""
+        self._drop(idents)
+
+    def acquire_lock(self, owner: str, timeout: float | None) -> bool:
+        _check_types(owner=(owner, str))
+        return self.store.acquire_lock(owner, timeout)
+
+    def release_lock(self, owner: str) -> None:
+        _check_types(owner=(owner, str))
+        self.store.release_lock(owner)
+
+    def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
+        _check_types(path_pattern=(path_pattern, str), key_pattern=(key_pattern, str))
+        return self.store.entries(path_pattern, key_pattern)
+
+    def forget_process(self, process_identity: str) -> None:
+        _check_types(process_identity=(process_identity, str))
+        self.store.forget_process(process_identity)
+
+    def get_queue(self) -> queue.Queue[Any]:
+        return queue.Queue()
+
+    # -- references held on behalf of stored values ---------------------------------------
+
+    def _hold(self, refs: tuple[ProxyRef, ...]) -> tuple[str, ...]:
+        if not refs:
+            return ()
+        server = _current_server()
+        idents: list[str] = []
+        try:
+            for ref in refs:
+                if not isinstance(ref, tuple) or len(ref) != len(ProxyRef._fields):
+                    raise TypeError("malformed proxy reference in a stash value")
+                ident = ProxyRef(*ref).ident
+                try:
+                    server.incref(None, ident)
+                except KeyError:
+                    raise StashError(
+                        "the stash value holds a proxy whose object the stash server no longer has"
+                    ) from None
+                idents.append(ident)
+        except BaseException:
+            self._drop(tuple(idents))
+            raise
+        return tuple(idents)
+
+    def _drop(self, idents: tuple[str, ...]) -> None:
+        if not idents:
+            return
+        server = _current_server()
+        for ident in idents:
+            try:
+                server.decref(None, ident)
+            except (KeyError, AttributeError):
+                pass
+
+
+def _check_types(**arguments: tuple[object, type]) -> None:
+    for name, (value, expected) in arguments.items():
+        if not isinstance(value, expected):
+            raise TypeError(f"{name} must be {expected.__name__}, not {type(value).__name__}")
+
+
+def _current_server() -> Any:
+    server = getattr(process.current_process(), "_manager_server", None)
+    if server is None:
+        raise StashError("proxy references can only be held inside the stash server")
+    return server
+
+
+_service: StashService | None = None
+
+
+def _get_service() -> StashService:
+    if _service is None:
+        raise StashError("this manager process hosts no stash")
+    return _service
+
+
+_SERVICE_METHODS = (
+    "describe",
+    "put",
+    "take",
+    "release",
+    "acquire_lock",
+    "release_lock",
+    "entries",
+    "forget_process",
+    "get_queue",
+)
+
+
+class StashManager(BaseManager):
+    """The manager class both the stash server and :meth:`Stash.get_queue` clients use."""
+
+
+StashManager.register(
+    SERVICE_TYPEID,
+    callable=_get_service,
+    exposed=_SERVICE_METHODS,
+    method_to_typeid={"get_queue": "Queue"},
+)
+StashManager.register("Queue", callable=queue.Queue)
+
+
+def run_stash_server(
+    address: Any,
+    authkey: bytes,
+    max_value_bytes: int | None = None,
+    on_listening: Callable[[Any], None] | None = None,
+    ignore_sigint: bool = False,
+) -> None:
+    """Serve a new stash at ``address`` until SIGTERM or SIGINT; blocks.
+
+    ``on_listening`` is called with the bound address (a free port replaced by the real
+    one) once clients can connect.
+    """
+    global _service
+    _service = StashService(StashStore(max_value_bytes))
+    server = StashManager(address=address, authkey=authkey).get_server()
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN if ignore_sigint else stop)
+    if on_listening is not None:
+        on_listening(server.address)
+    sys.stdout.flush()
+    server.serve_forever()
