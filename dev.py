@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, rest = argv[0], argv[1:]
-    ensure_venv()
+    ensure_venv(EXTRAS + ",bench" if command == "bench" else EXTRAS)
     bin_dir = VENV / "bin"
     if command == "serve":
         _exec([str(bin_dir / "harness"), "serve", *rest])

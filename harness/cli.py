@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--doc-root", metavar="DIR", help="serve handlers and files from DIR")
     serve.add_argument("--state-file", metavar="PATH", help="write URLs, CA path and stash config here (mode 0600)")
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="override log_level")
+    serve.add_argument(
+        "--exit-with-pid",
+        metavar="PID",
+        type=int,
+        help="stop when process PID exits (a test runner that starts the harness passes its own pid)",
+    )
     return parser
 
 
@@ -65,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(config.log_level)
     from .supervisor import Supervisor
 
-    return Supervisor(config, state_file=args.state_file).run()
+    return Supervisor(config, state_file=args.state_file, exit_with_pid=args.exit_with_pid).run()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,6 +44,7 @@ class HarnessProcess:
         env: dict[str, str] | None = None,
         startup_timeout: float = 30.0,
         workdir: str | os.PathLike[str] | None = None,
+        exit_with_caller: bool = True,
     ) -> None:
         self._owned_dir = None if workdir is not None else tempfile.TemporaryDirectory(prefix="harness-launch-")
         self.workdir = Path(workdir if workdir is not None else self._owned_dir.name)  # type: ignore[union-attr]
@@ -54,6 +55,9 @@ class HarnessProcess:
             self.args += ["--config", os.fspath(config)]
         if doc_root is not None:
             self.args += ["--doc-root", os.fspath(doc_root)]
+        if exit_with_caller:
+            # The harness stops when the process that started it exits, even by SIGKILL.
+            self.args += ["--exit-with-pid", str(os.getpid())]
         self.args += list(extra_args)
         self.env = env
         self.startup_timeout = startup_timeout

@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import select
 import shutil
 import signal
 import socket
@@ -71,6 +72,35 @@ def describe_exit(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
+class _Lifeline:
+    """Another process whose exit stops the harness (a pidfd where Linux has them)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._pidfd: int | None = None
+        try:
+            self._pidfd = os.pidfd_open(pid)  # type: ignore[attr-defined,unused-ignore]
+        except (AttributeError, OSError):
+            self._pidfd = None
+        # Without a pidfd the monitor wakes up this often to check.
+        self.poll_interval: float | None = None if self._pidfd is not None else 1.0
+
+    def waitables(self) -> list[int]:
+        return [] if self._pidfd is None else [self._pidfd]
+
+    def alive(self) -> bool:
+        if self._pidfd is not None:
+            # A pidfd turns readable when the process terminates (zombie or not).
+            return not select.select([self._pidfd], [], [], 0)[0]
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
@@ -84,6 +114,7 @@ class Supervisor:
         state_file: str | os.PathLike[str] | None = None,
         out: TextIO | None = None,
         logger: logging.Logger | None = None,
+        exit_with_pid: int | None = None,
     ) -> None:
         self.config = config
         self.state_file = Path(state_file) if state_file is not None else None
@@ -102,6 +133,7 @@ class Supervisor:
         self._wake_w = -1
         self._started = time.monotonic()
         self._state: HarnessState | None = None
+        self._lifeline = _Lifeline(exit_with_pid) if exit_with_pid else None
 
     # -- public ---------------------------------------------------------------------------
 
@@ -326,11 +358,16 @@ class Supervisor:
     def _monitor(self) -> int:
         while True:
             objects: list[Any] = [self._wake_r]
+            if self._lifeline is not None:
+                if not self._lifeline.alive():
+                    self.logger.info("process %d exited; stopping", self._lifeline.pid)
+                    return self._stop(0)
+                objects += self._lifeline.waitables()
             for child in self.children.values():
                 objects.append(child.process.sentinel)
                 if child.ready is not None:
                     objects.append(child.ready)
-            multiprocessing.connection.wait(objects)
+            multiprocessing.connection.wait(objects, None if self._lifeline is None else self._lifeline.poll_interval)
             self._drain_wakeups()
             if self._stop_signal is not None:
                 self.logger.info("stopping on %s", signal.Signals(self._stop_signal).name)

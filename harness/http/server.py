@@ -150,6 +150,10 @@ class _Connection:
             pass
         except OSError as exc:
             self.server.logger.debug("%s: connection from %s failed: %s", self.server.context.scheme, self.address, exc)
+        finally:
+            # After TLS starts, self.sock is the wrapping SSLSocket: the acceptor's close of the
+            # raw socket would not reach it.
+            self.sock.close()
 
     def close_if_idle(self) -> None:
         """Called at shutdown: end a connection that waits for its next request."""
@@ -327,6 +331,8 @@ class _Connection:
         bodiless = code < 200 or code in (204, 304)
         send_body = head.method != "HEAD" or response.send_body_for_head_request
         content = response.content
+        if isinstance(content, (list, tuple)):  # finite and in memory: send with a length
+            content = b"".join(response.iter_content())
         if isinstance(content, (bytes, str)) or bodiless:
             data = b"" if bodiless else response.encode(content)
             head_bytes = response.head_bytes(None if bodiless else len(data))

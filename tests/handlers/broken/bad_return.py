@@ -1,0 +1,2 @@
+def main(request, response):
+    return 42

@@ -1,0 +1,5 @@
+import sys
+
+
+def main(request, response):
+    sys.exit(3)

@@ -1,0 +1,1 @@
+raise RuntimeError("the module body broke on purpose")

@@ -1,0 +1,5 @@
+"""A handler file that forgot main."""
+
+
+def handler(request, response):
+    return "never called"

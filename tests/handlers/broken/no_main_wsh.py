@@ -1,0 +1,2 @@
+def handler(ws, request):
+    pass

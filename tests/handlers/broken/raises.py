@@ -1,0 +1,2 @@
+def main(request, response):
+    raise ValueError("the handler broke on purpose")

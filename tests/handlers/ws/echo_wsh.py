@@ -1,0 +1,3 @@
+def main(ws, request):
+    for message in ws:
+        ws.send(message)
