@@ -116,7 +116,7 @@ def test_signal_stops_everything_and_removes_files(launched: HarnessProcess, sig
     assert wait_for_exit(launched.process) == 0
     assert not launched.state_file.exists()
     assert not os.path.exists(state.run_dir)
-    gone, alive = psutil.wait_procs([psutil.Process(pid) for pid in pids if psutil.pid_exists(pid)], timeout=10)
+    _gone, alive = psutil.wait_procs([psutil.Process(pid) for pid in pids if psutil.pid_exists(pid)], timeout=10)
     assert not alive
 
 
