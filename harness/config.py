@@ -15,6 +15,7 @@ import dataclasses
 import difflib
 import ipaddress
 import json
+import math
 import os
 import types
 import typing
@@ -186,6 +187,11 @@ def _json_repr(value: Any) -> str:
 def _convert(tp: Any, value: Any, where: str, source: _Source) -> Any:
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
+        if isinstance(value, dict):
+            # An object can only be the dataclass member: let its own error name the key.
+            for arg in typing.get_args(tp):
+                if dataclasses.is_dataclass(arg):
+                    return _convert(arg, value, where, source)
         for arg in typing.get_args(tp):
             try:
                 return _convert(arg, value, where, source)
@@ -212,7 +218,7 @@ def _convert(tp: Any, value: Any, where: str, source: _Source) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
     elif tp is str:
         if isinstance(value, str) and value.strip():

@@ -71,6 +71,11 @@ def server_context(material: TLSMaterial) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(material.cert_chain, material.key)
+    # No TLS 1.3 session tickets. A ticket arrives after the handshake; a client whose reader
+    # thread processes it while another thread writes (websockets' sync client does this)
+    # races inside OpenSSL, and about 1% of its WSS handshakes stalled until timeout.
+    # Resumption buys nothing on loopback.
+    context.num_tickets = 0
     return context
 
 

@@ -174,7 +174,11 @@ def _interpret(method: str, target: str, version: str, headers: list[tuple[bytes
         if lower == b"content-length":
             content_lengths.extend(part.strip() for part in value.split(b","))
         elif lower == b"transfer-encoding":
-            transfer_codings.extend(part.strip().lower() for part in value.split(b",") if part.strip())
+            # List syntax allows empty elements ("chunked,"), not an empty list.
+            codings = [part.strip().lower() for part in value.split(b",") if part.strip()]
+            if not codings:
+                raise ProtocolError(400, "empty Transfer-Encoding header")
+            transfer_codings.extend(codings)
         elif lower == b"connection":
             connection_tokens.update(part.strip().lower() for part in value.split(b","))
         elif lower == b"host":
@@ -183,7 +187,7 @@ def _interpret(method: str, target: str, version: str, headers: list[tuple[bytes
             if value.lower() != b"100-continue":
                 raise ProtocolError(417, f"unsupported Expect value {value[:40].decode('latin-1')!r}")
             expect_continue = True
-    http11 = version == "HTTP/1.1"
+    http11 = version != "HTTP/1.0"  # RFC 9112: HTTP/1.2+ is handled as 1.1
     if http11 and hosts != 1:
         raise ProtocolError(
             400, "an HTTP/1.1 request needs exactly one Host header" + (f", got {hosts}" if hosts else "")
@@ -201,6 +205,8 @@ def _framing(content_lengths: list[bytes], transfer_codings: list[bytes], http11
             raise ProtocolError(400, "both Content-Length and Transfer-Encoding are present")
         if not http11:
             raise ProtocolError(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
+        if transfer_codings.count(b"chunked") > 1:
+            raise ProtocolError(400, "chunked is applied more than once in Transfer-Encoding")
         if transfer_codings != [b"chunked"]:
             codings = ", ".join(coding.decode("latin-1") for coding in transfer_codings)
             raise ProtocolError(501, f"unsupported Transfer-Encoding {codings!r}; only 'chunked' is accepted")
@@ -291,6 +297,8 @@ class ChunkedDecoder:
             if len(self._buffer) > self._MAX_LINE:
                 raise ProtocolError(400, "chunk size line too long")
             return None
+        if end > self._MAX_LINE:
+            raise ProtocolError(400, "chunk size or trailer line too long")
         line = bytes(self._buffer[:end])
         del self._buffer[: end + 1]
         if line.endswith(b"\r"):

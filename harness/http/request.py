@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.policy
 import io
 from dataclasses import dataclass, field
 from email.message import Message
@@ -75,15 +76,14 @@ def _parse_query(query: str) -> MultiDict[bytes]:
     return MultiDict((name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs)
 
 
-def _text(value: str | None) -> str:
-    if value is None:
-        return ""
-    # email's compat32 parser keeps raw non-ASCII bytes as surrogates; browsers send UTF-8.
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def _parse_multipart(content_type: bytes, body: bytes) -> MultiDict[Any]:
-    message = BytesParser().parsebytes(b"Content-Type: " + content_type + b"\r\n\r\n" + body)
+    # The HTTP policy decodes raw UTF-8 in part headers, as browsers send field and file names.
+    head = b"Content-Type: " + content_type + b"\r\n\r\n"
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
         raise HTTPException(400, "malformed multipart/form-data body")
     fields: MultiDict[Any] = MultiDict()
@@ -198,6 +198,7 @@ class Request:
         for header in self.headers.get_list(b"cookie", []):
             for pair in header.split(b";"):
                 name, eq, value = pair.strip().partition(b"=")
+                name = name.strip()
                 if not eq or not name:
                     continue
                 cookies.add(name, CookieValue(name.decode("latin-1"), value.strip()))

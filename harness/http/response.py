@@ -53,6 +53,15 @@ def encode_header_part(part: str | bytes | int, what: str) -> bytes:
     return data
 
 
+def _lookup_key(name: str | bytes) -> bytes:
+    """A header name as a lookup key; an invalid name simply matches nothing."""
+    if isinstance(name, str):
+        return name.encode("latin-1", "replace").lower()
+    if isinstance(name, bytes):
+        return name.lower()
+    raise TypeError(f"header names are str or bytes, not {type(name).__name__}")
+
+
 class ResponseHeaders:
     """Response headers, in order, case-insensitive; values are stored as bytes.
 
@@ -94,34 +103,34 @@ class ResponseHeaders:
 
     def get(self, name: str | bytes, default: Any = None) -> Any:
         """The list of values for ``name``; ``default`` (or ``[]`` when ``None``) if absent."""
-        entry = self._data.get(encode_header_part(name, "name").lower())
+        entry = self._data.get(_lookup_key(name))
         if entry is None:
             return [] if default is None else default
         return list(entry[1])
 
     def first(self, name: str | bytes, default: bytes | None = None) -> bytes | None:
         """The first value of ``name``, or ``default``."""
-        entry = self._data.get(encode_header_part(name, "name").lower())
+        entry = self._data.get(_lookup_key(name))
         return entry[1][0] if entry else default
 
     def __getitem__(self, name: str | bytes) -> list[bytes]:
-        entry = self._data.get(encode_header_part(name, "name").lower())
+        entry = self._data.get(_lookup_key(name))
         if entry is None:
             raise KeyError(name)
         return list(entry[1])
 
     def __delitem__(self, name: str | bytes) -> None:
-        del self._data[encode_header_part(name, "name").lower()]
+        del self._data[_lookup_key(name)]
 
     def pop(self, name: str | bytes, default: Any = None) -> Any:
         """Remove ``name``; return its values or ``default``."""
-        entry = self._data.pop(encode_header_part(name, "name").lower(), None)
+        entry = self._data.pop(_lookup_key(name), None)
         return default if entry is None else entry[1]
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, (str, bytes)):
             return False
-        return encode_header_part(name, "name").lower() in self._data
+        return _lookup_key(name) in self._data
 
     def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
         for name, values in self._data.values():

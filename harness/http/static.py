@@ -86,6 +86,8 @@ def parse_range(header: bytes, size: int) -> list[tuple[int, int]] | None:
     unit, eq, spec = header.partition(b"=")
     if not eq or unit.strip().lower() != b"bytes":
         return None
+    if not spec.strip(b" ,"):
+        return None
     ranges: list[tuple[int, int]] = []
     for part in spec.split(b","):
         part = part.strip()
@@ -99,7 +101,7 @@ def parse_range(header: bytes, size: int) -> list[tuple[int, int]] | None:
             return None
         if not first:  # suffix: the last N bytes
             length = int(last)
-            if length == 0:
+            if length == 0 or size == 0:
                 continue
             ranges.append((max(0, size - length), size))
             continue

@@ -176,6 +176,15 @@ class Stash:
             pass  # a glob, not one UUID
         return self._backend.entries(normalize_path(path), key)
 
+    def waiting(self, key: str | bytes | uuid.UUID, path: str | bytes | None = None) -> int:
+        """How many takes (in any process) are blocked waiting for ``key`` at ``path``.
+
+        Lets a test know a handler is already waiting before it puts::
+
+            assert wait_until(lambda: stash.waiting(key, path="/wake") == 1)
+        """
+        return self._backend.waiting(self._resolve_path(path), normalize_key(key))
+
     @staticmethod
     def new_key() -> str:
         """A fresh UUID string to use as a key."""

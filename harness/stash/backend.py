@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from . import codec
 from .client import process_identity
+from .errors import StashError
 from .store import EntryInfo, StashStore, owner_id
 
 __all__ = ["LocalBackend", "StashBackend"]
@@ -31,6 +32,8 @@ class StashBackend(Protocol):
     def release_lock(self) -> None: ...
 
     def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]: ...
+
+    def waiting(self, path: str, key: str) -> int: ...
 
     def new_queue(self) -> Any: ...
 
@@ -65,10 +68,11 @@ class LocalBackend:
     def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
         return self.store.entries(path_pattern, key_pattern)
 
-    def new_queue(self) -> Any:
-        import queue
+    def waiting(self, path: str, key: str) -> int:
+        return self.store.waiting(path, key)
 
-        return queue.Queue()
+    def new_queue(self) -> Any:
+        raise StashError("queues to share between processes need the manager-backed stash (harness serve)")
 
     @staticmethod
     def _owner() -> str:

@@ -193,6 +193,9 @@ class ManagerBackend:
     def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
         return list(self._call("entries", path_pattern, key_pattern))
 
+    def waiting(self, path: str, key: str) -> int:
+        return int(self._call("waiting", path, key))
+
     def forget_process(self, identity: str) -> None:
         self._call("forget_process", identity)
 

@@ -13,6 +13,7 @@ an exception that names the bad argument).
 from __future__ import annotations
 
 import math
+import threading
 import uuid
 from typing import Union
 
@@ -21,7 +22,9 @@ __all__ = ["KeyLike", "PathLike", "normalize_key", "normalize_path", "normalize_
 KeyLike = Union[str, bytes, uuid.UUID]
 PathLike = Union[str, bytes]
 
-_MAX_KEY_TEXT = 64  # the longest spelling uuid.UUID accepts is 45 characters (urn:uuid:...)
+# uuid.UUID strips any number of "urn:", "uuid:" and "-", so a spelling has no natural
+# length limit; anything longer than this is refused before parsing.
+_MAX_KEY_TEXT = 64
 
 
 def normalize_key(key: object) -> str:
@@ -83,7 +86,11 @@ def normalize_timeout(timeout: object) -> float | None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}: {timeout!r}")
-    value = float(timeout)
+    try:
+        value = float(timeout)
+    except OverflowError:  # an int too large for a float
+        value = math.inf if timeout > 0 else -math.inf
     if math.isnan(value) or value < 0:
         raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout!r}")
-    return value
+    # Longer than the platform can wait for means "no limit".
+    return math.inf if value > threading.TIMEOUT_MAX else value

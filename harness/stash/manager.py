@@ -76,6 +76,10 @@ class StashService:
         _check_types(path_pattern=(path_pattern, str), key_pattern=(key_pattern, str))
         return self.store.entries(path_pattern, key_pattern)
 
+    def waiting(self, path: str, key: str) -> int:
+        _check_types(path=(path, str), key=(key, str))
+        return self.store.waiting(path, key)
+
     def forget_process(self, process_identity: str) -> None:
         _check_types(process_identity=(process_identity, str))
         self.store.forget_process(process_identity)
@@ -148,6 +152,7 @@ _SERVICE_METHODS = (
     "acquire_lock",
     "release_lock",
     "entries",
+    "waiting",
     "forget_process",
     "get_queue",
 )

@@ -127,20 +127,21 @@ class StashStore:
                 return entry
             waiter = _Waiter(owner)
             self._waiters.setdefault(slot, deque()).append(waiter)
-        waiter.event.wait(None if math.isinf(timeout) else timeout)
-        with self._mutex:
-            if waiter.entry is not None:
-                return waiter.entry
-            # Timed out: leave the queue, unless a put handed us the value meanwhile.
-            queue = self._waiters.get(slot)
-            if queue is not None:
-                try:
-                    queue.remove(waiter)
-                except ValueError:
-                    pass
-                if not queue:
-                    del self._waiters[slot]
-            return waiter.entry
+        try:
+            waiter.event.wait(None if math.isinf(timeout) else min(timeout, threading.TIMEOUT_MAX))
+        finally:
+            # Whether the wait ended, timed out or was interrupted: leave the queue, unless a
+            # put handed us the value meanwhile (then it is returned below).
+            with self._mutex:
+                queue = self._waiters.get(slot)
+                if queue is not None and waiter.entry is None:
+                    try:
+                        queue.remove(waiter)
+                    except ValueError:
+                        pass
+                    if not queue:
+                        del self._waiters[slot]
+        return waiter.entry
 
     def entries(self, path_pattern: str = "*", key_pattern: str = "*") -> list[EntryInfo]:
         """List live entries whose path and key match the glob patterns (:mod:`fnmatch`)."""
@@ -152,6 +153,11 @@ class StashStore:
             for (path, key), entry in items
             if fnmatch.fnmatchcase(path, path_pattern) and fnmatch.fnmatchcase(key, key_pattern)
         ]
+
+    def waiting(self, path: str, key: str) -> int:
+        """How many takes are blocked waiting for ``(path, key)``."""
+        with self._mutex:
+            return len(self._waiters.get((path, key), ()))
 
     def __len__(self) -> int:
         with self._mutex:
@@ -165,7 +171,7 @@ class StashStore:
         The lock is not reentrant: an owner that already holds it gets :class:`StashError`
         instead of a deadlock.
         """
-        deadline = None if timeout is None or math.isinf(timeout) else time.monotonic() + timeout
+        deadline = None if timeout is None or timeout > threading.TIMEOUT_MAX else time.monotonic() + timeout
         with self._lock_changed:
             if self._lock_owner == owner:
                 raise StashError("the stash lock is already held by this thread; it is not reentrant")
@@ -175,6 +181,7 @@ class StashStore:
                     return False
                 self._lock_changed.wait(remaining)
             if _process_of(owner) in self._gone_processes:
+                self._lock_changed.notify()  # pass the wake-up on to a live waiter
                 return False
             self._lock_owner = owner
             return True

@@ -152,7 +152,7 @@ def _free_port() -> int:
         ({"http": {"max_body_bytes": -1}}, "http.max_body_bytes: must be at least 0, got -1"),
         ({"ws": {"ping_interval": "often"}}, "ws.ping_interval: expected a number or null"),
         ({"doc_root": "no/such/dir"}, "doc_root: the document root"),
-        ({"tls": {"cert": "x.pem"}}, 'tls: expected "auto" or an object'),
+        ({"tls": {"cert": "x.pem"}}, "tls.key: missing key"),
         ({"on_server_exit": "explode"}, 'on_server_exit: expected "stop" or "restart"'),
     ],
 )
