@@ -17,6 +17,8 @@ import pytest
 from harness.launcher import HarnessProcess
 from pytest_harness import Harness
 
+pytest_plugins = ["pytester"]
+
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 BIG_FILE_SIZE = 2 * 1024 * 1024 + 17  # over the 1 MiB inline limit: streamed from disk
