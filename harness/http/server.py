@@ -44,6 +44,14 @@ def _error_bytes(status: int, message: str, extra_headers: bytes = b"") -> bytes
     )
 
 
+def _shut(sock: socket.socket) -> None:
+    """Shut a socket down under whoever is blocked on it (works under TLS too)."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class HTTPServer:
     """Serves the HTTP application on a listening socket (TLS when ``ssl_context`` is set)."""
 
@@ -158,10 +166,7 @@ class _Connection:
     def close_if_idle(self) -> None:
         """Called at shutdown: end a connection that waits for its next request."""
         if self.idle:
-            try:
-                self.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut(self.sock)
 
     def _start_tls(self) -> bool:
         assert self.server.ssl_context is not None
@@ -176,12 +181,17 @@ class _Connection:
             self.server.logger.info("https: plain HTTP from %s on the HTTPS port", self.address)
             self._send_raw(_error_bytes(400, "this is an HTTPS port; the request was sent as plain HTTP; use https://"))
             return False
+        tls = self.server.ssl_context.wrap_socket(self.sock, server_side=True, do_handshake_on_connect=False)
+        # One deadline for the whole handshake: a client dripping bytes cannot stretch it.
+        timer = self.server.watchdog.watch(self.settings.header_timeout, lambda: _shut(tls))
         try:
-            tls = self.server.ssl_context.wrap_socket(self.sock, server_side=True, do_handshake_on_connect=False)
             tls.do_handshake()
         except (ssl.SSLError, OSError, TimeoutError) as exc:
             self.server.logger.debug("https: TLS handshake with %s failed: %s", self.address, exc)
+            tls.close()  # it owns the file descriptor now
             return False
+        finally:
+            timer.cancel()
         self.sock = tls
         return True
 
@@ -398,10 +408,7 @@ class _Connection:
                     )
                 except (OSError, ValueError):
                     pass
-            try:
-                self.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut(self.sock)
             # Delivered at the handler thread's next bytecode, which (holding this lock
             # now) can only be before it marks itself done.
             raise_in_thread(self._thread_ident, HandlerTimeout)

@@ -119,6 +119,14 @@ class WSServer:
     # -- handshake ------------------------------------------------------------------------
 
     def _check_request(self, connection: ServerConnection, request: WSRequest) -> WSResponse | None:
+        version = request.headers.get("Sec-WebSocket-Version")
+        if version is not None and version.strip() != "13":
+            # RFC 6455 4.2.2: 426 naming the version this server speaks.
+            response = self._respond(
+                connection, 426, f"unsupported Sec-WebSocket-Version {version!r}; this server speaks 13"
+            )
+            response.headers["Sec-WebSocket-Version"] = "13"
+            return response
         resource = urlsplit(request.path).path
         try:
             target = self.docroot.resolve_ws(resource)

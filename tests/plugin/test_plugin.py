@@ -319,3 +319,24 @@ def test_the_conformance_suite_passes(pytester: pytest.Pytester, mode: list[str]
     assert outcomes.get("failed", 0) == 0
     assert outcomes.get("errors", 0) == 0
     assert outcomes["passed"] >= 55
+
+
+def test_pytest_playwright_page_points_at_the_harness_with_one_line(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_playwright", reason="pytest-playwright is not installed")
+    from pytest_harness.browser import find_chromium
+
+    path, looked = find_chromium()
+    if path is None:
+        pytest.skip(f"no Chromium found (looked for {looked})")
+    pytester.makeconftest(
+        "from pytest_harness.playwright import browser_context_args, browser_type_launch_args  # noqa: F401\n"
+    )
+    pytester.makepyfile(
+        """
+        def test_its_page(page):
+            page.goto("/examples/hello.py")
+            assert page.text_content("body") == "ok"
+            assert page.url.startswith("https://localhost:")
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:xdist").assert_outcomes(passed=1)
