@@ -6,6 +6,7 @@ process would; it reports ``("ready", identity)`` or ``("failed", message)`` on 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -120,16 +121,28 @@ def server_process_main(
 def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     from .http.app import HTTPApp
     from .http.server import HTTPServer
-    from .ws.server import WSServer
+    from .ws.server import WSApp
 
+    config = spec.config
     address, authkey = load_env_config()
     backend = ManagerBackend.shared(address, authkey)
-    context = ServerContext(spec.config, spec.scheme, spec.urls, backend)
-    docroot = DocRoot(spec.config.doc_root)
+    context = ServerContext(config, spec.scheme, spec.urls, backend)
+    docroot = DocRoot(config.doc_root)
     add_import_root(docroot.root)
     handlers = HandlerCache()
     ssl_ctx = server_context(spec.tls) if spec.tls is not None else None
     if spec.scheme in ("http", "https"):
         app = HTTPApp(context, docroot, handlers, logger)
-        return HTTPServer(spec.listener, app, context, spec.config.http, ssl_ctx, logger, spec.config.access_log)
-    return WSServer(spec.listener, context, docroot, handlers, spec.config.ws, ssl_ctx, logger, spec.config.access_log)
+        return HTTPServer(spec.listener, context, config.http, ssl_ctx, logger, config.access_log, app=app)
+    # WebSocket servers share the HTTP transport: the handshake is an HTTP request whose
+    # head has the HTTP limits, sent within ws.open_timeout; handlers run as long as they like.
+    transport = dataclasses.replace(
+        config.http,
+        max_connections=config.ws.max_connections,
+        header_timeout=config.ws.open_timeout,
+        keep_alive_timeout=config.ws.open_timeout,
+        handler_timeout=None,
+        max_body_bytes=0,
+    )
+    websocket = WSApp(context, docroot, handlers, config.ws, logger, config.access_log)
+    return HTTPServer(spec.listener, context, transport, ssl_ctx, logger, config.access_log, websocket=websocket)

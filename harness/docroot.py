@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote_to_bytes
@@ -42,11 +42,12 @@ class PathRefused(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """What a URL path resolved to."""
+    """What a URL path resolved to, and the file's stat (symlinks followed)."""
 
     kind: Literal["handler", "ws_handler", "file", "directory"]
     fs_path: str
     url_path: str
+    stat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
 class DocRoot:
@@ -85,27 +86,42 @@ class DocRoot:
             raise PathRefused(404, f"{url_path} resolves outside the document root", suspicious=True)
         return real
 
-    def resolve_http(self, url_path: str) -> Target:
-        """The handler, static file or directory an HTTP request for ``url_path`` names."""
-        segments = self._segments(url_path)
-        candidate = os.path.join(self.root, *segments)
-        real = self._confine(candidate, url_path)
+    def _locate(self, segments: list[str], url_path: str) -> tuple[str, os.stat_result]:
+        """The confined path of ``segments`` and its stat.
+
+        One ``lstat`` per component below the root; only a path that goes through a symlink
+        pays for a full ``realpath`` check.
+        """
+        path = self.root
+        st: os.stat_result | None = None
         try:
-            mode = os.stat(real).st_mode
+            for segment in segments:
+                path = os.path.join(path, segment)
+                st = os.lstat(path)
+                if stat.S_ISLNK(st.st_mode):
+                    real = self._confine(os.path.join(self.root, *segments), url_path)
+                    return real, os.stat(real)
+            return path, st if st is not None else os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
             raise PathRefused(404, f"{url_path} not found") from None
         except OSError as exc:
             raise PathRefused(404, f"{url_path} cannot be read: {exc.strerror}") from None
+
+    def resolve_http(self, url_path: str) -> Target:
+        """The handler, static file or directory an HTTP request for ``url_path`` names."""
+        segments = self._segments(url_path)
+        real, st = self._locate(segments, url_path)
+        mode = st.st_mode
         if stat.S_ISDIR(mode):
-            return Target("directory", real, url_path)
+            return Target("directory", real, url_path, st)
         if not stat.S_ISREG(mode):
             raise PathRefused(404, f"{url_path} is not a regular file")
         name = segments[-1] if segments else ""
         if name.endswith(WS_SUFFIX):
             raise PathRefused(404, f"{url_path} is a WebSocket handler; connect to it over ws:// or wss://")
         if name.endswith(".py"):
-            return Target("handler", real, url_path)
-        return Target("file", real, url_path)
+            return Target("handler", real, url_path, st)
+        return Target("file", real, url_path, st)
 
     def resolve_ws(self, url_path: str) -> Target:
         """The ``NAME_wsh.py`` handler a WebSocket resource path ``.../NAME`` names."""
@@ -113,10 +129,15 @@ class DocRoot:
         if not segments:
             raise PathRefused(404, "no WebSocket handler for / (handlers are NAME_wsh.py files)")
         segments[-1] += WS_SUFFIX
-        real = self._confine(os.path.join(self.root, *segments), url_path)
-        if not os.path.isfile(real):
+        try:
+            real, st = self._locate(segments, url_path)
+        except PathRefused as refused:
+            if refused.suspicious:
+                raise
+            raise PathRefused(404, f"no WebSocket handler for {url_path} (looked for {'/'.join(segments)})") from None
+        if not stat.S_ISREG(st.st_mode):
             raise PathRefused(404, f"no WebSocket handler for {url_path} (looked for {'/'.join(segments)})")
-        return Target("ws_handler", real, url_path)
+        return Target("ws_handler", real, url_path, st)
 
     def url_path_of(self, fs_path: str | Path) -> str:
         """The URL path of a file under the root (for directory listings)."""

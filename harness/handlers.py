@@ -69,11 +69,12 @@ class HandlerCache:
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def _code(self, path: str) -> CodeType:
-        try:
-            st = os.stat(path)
-        except OSError as exc:
-            raise HandlerLoadError(f"handler file {path} cannot be read: {exc.strerror}") from None
+    def _code(self, path: str, st: os.stat_result | None = None) -> CodeType:
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                raise HandlerLoadError(f"handler file {path} cannot be read: {exc.strerror}") from None
         signature = (st.st_mtime_ns, st.st_size, st.st_ino)
         cached = self._compiled.get(path)
         recent = time.time() - st.st_mtime < _RECENT_SECONDS
@@ -100,13 +101,24 @@ class HandlerCache:
             self._compiled[path] = _Compiled(signature, source, code)
         return code
 
-    def load_main(self, path: str, signature_hint: str = "main(request, response)") -> Callable[..., Any]:
+    def load_main(
+        self, path: str, signature_hint: str = "main(request, response)", st: os.stat_result | None = None
+    ) -> Callable[..., Any]:
         """Run the file at ``path`` in a fresh namespace and return its ``main``.
 
-        Raises :class:`HandlerLoadError` for a file that cannot be read or compiled, whose
-        module body raises, or that defines no callable ``main``.
+        ``st`` is the file's stat when the caller already has it. Raises
+        :class:`HandlerLoadError` for a file that cannot be read or compiled, whose module
+        body raises, or that defines no callable ``main``.
         """
-        code = self._code(path)
+        main = self.load(path, signature_hint, st).get("main")
+        assert callable(main)
+        return main  # type: ignore[no-any-return]
+
+    def load(
+        self, path: str, signature_hint: str = "main(request, response)", st: os.stat_result | None = None
+    ) -> dict[str, Any]:
+        """Run the file at ``path`` in a fresh namespace and return that namespace (with a ``main``)."""
+        code = self._code(path, st)
         namespace: dict[str, Any] = {"__file__": path, "__name__": "__harness_handler__", "__builtins__": __builtins__}
         try:
             exec(code, namespace)
@@ -116,7 +128,6 @@ class HandlerCache:
             raise HandlerLoadError(
                 f"handler file {path} raised {type(exc).__name__} while loading: {exc}", format_exception(exc)
             ) from None
-        main = namespace.get("main")
-        if not callable(main):
+        if not callable(namespace.get("main")):
             raise HandlerLoadError(f"handler file {path} defines no {signature_hint} function")
-        return main  # type: ignore[no-any-return]
+        return namespace

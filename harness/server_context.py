@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .config import Config
+from .lazy import lazy_property
 from .stash import Stash
 from .stash.backend import StashBackend
 
@@ -72,7 +72,7 @@ class RequestServer:
         self._context = context
         self._path = path
 
-    @cached_property
+    @lazy_property
     def stash(self) -> Stash:
         """The run's stash, with this request's URL path as its default path."""
         if self._context.stash_backend is None:

@@ -1,4 +1,7 @@
-"""Deadlines for handlers: one thread per process calls back when a deadline passes.
+"""Deadlines for handlers and handshakes: one thread per process calls back when one passes.
+
+Timers live in a set: starting and cancelling one is a set insert and removal, so a server
+setting a deadline on every request keeps no trace of the requests that finished in time.
 
 >>> watchdog = Watchdog()
 >>> timer = watchdog.watch(5.0, lambda: print("too slow"))
@@ -8,8 +11,6 @@
 from __future__ import annotations
 
 import ctypes
-import heapq
-import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -20,52 +21,56 @@ __all__ = ["Timer", "Watchdog", "raise_in_thread"]
 class Timer:
     """A pending deadline; :meth:`cancel` it when the work finished in time."""
 
-    __slots__ = ("callback", "cancelled", "deadline")
+    __slots__ = ("_watchdog", "callback", "deadline")
 
-    def __init__(self, deadline: float, callback: Callable[[], None]) -> None:
+    def __init__(self, watchdog: Watchdog, deadline: float, callback: Callable[[], None]) -> None:
+        self._watchdog = watchdog
         self.deadline = deadline
         self.callback = callback
-        self.cancelled = False
 
     def cancel(self) -> None:
-        self.cancelled = True
+        """Forget the deadline (safe to call more than once, and after it fired)."""
+        self._watchdog._discard(self)
 
 
 class Watchdog:
     """Calls each timer's callback (in the watchdog thread) once its deadline passes."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Timer]] = []
-        self._counter = itertools.count()
+        self._timers: set[Timer] = set()
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._next_wake = float("inf")
 
     def watch(self, seconds: float, callback: Callable[[], None]) -> Timer:
         """Call ``callback`` in ``seconds`` unless the returned timer is cancelled first."""
-        timer = Timer(time.monotonic() + seconds, callback)
+        timer = Timer(self, time.monotonic() + seconds, callback)
         with self._changed:
-            heapq.heappush(self._heap, (timer.deadline, next(self._counter), timer))
+            self._timers.add(timer)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="harness-watchdog", daemon=True)
                 self._thread.start()
-            elif self._heap[0][2] is timer:
+            elif timer.deadline < self._next_wake:
                 self._changed.notify()
         return timer
+
+    def _discard(self, timer: Timer) -> None:
+        with self._changed:
+            self._timers.discard(timer)
 
     def _run(self) -> None:
         while True:
             with self._changed:
-                while self._heap and self._heap[0][2].cancelled:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._changed.wait()
+                now = time.monotonic()
+                due = [timer for timer in self._timers if timer.deadline <= now]
+                for timer in due:
+                    self._timers.discard(timer)
+                if not due:
+                    self._next_wake = min((timer.deadline for timer in self._timers), default=float("inf"))
+                    self._changed.wait(None if self._next_wake == float("inf") else self._next_wake - now)
+                    self._next_wake = float("inf")
                     continue
-                wait = self._heap[0][0] - time.monotonic()
-                if wait > 0:
-                    self._changed.wait(wait)
-                    continue
-                _, _, timer = heapq.heappop(self._heap)
-            if not timer.cancelled:
+            for timer in due:
                 timer.callback()
 
 

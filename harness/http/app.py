@@ -54,7 +54,7 @@ class HTTPApp:
         elif target.kind == "directory":
             serve_directory(request.method, target.url_path, target.fs_path, response)
         else:
-            serve_file(request.method, request.headers.get(b"range"), target.fs_path, response)
+            serve_file(request.method, request.headers.get(b"range"), target.fs_path, response, target.stat)
 
     def _fail(self, request: Request, response: Response, summary: str, details: str) -> None:
         self.logger.error("%s %s: %s\n%s", request.method, request.url, summary, details.rstrip())
@@ -65,7 +65,7 @@ class HTTPApp:
 
     def _run_handler(self, target: Target, request: Request, response: Response) -> None:
         try:
-            main = self.handlers.load_main(target.fs_path)
+            main = self.handlers.load_main(target.fs_path, st=target.stat)
         except HandlerLoadError as exc:
             self._fail(request, response, exc.message, exc.details)
             return

@@ -18,10 +18,10 @@ import io
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesParser
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
+from ..lazy import lazy_property
 from .datastructures import Cookies, CookieValue, MultiDict, RequestHeaders
 
 if TYPE_CHECKING:
@@ -145,12 +145,12 @@ class Request:
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url}>"
 
-    @cached_property
+    @lazy_property
     def headers(self) -> RequestHeaders:
         """Case-insensitive request headers (values are bytes)."""
         return RequestHeaders(self.raw_headers)
 
-    @cached_property
+    @lazy_property
     def url(self) -> str:
         """The full URL: scheme, the Host the client used, path and query."""
         target = self.request_path
@@ -160,7 +160,7 @@ class Request:
         authority = host.decode("latin-1") if host else f"{self._server_host}:{self._server_port}"
         return f"{self.scheme}://{authority}{target}"
 
-    @cached_property
+    @lazy_property
     def url_parts(self) -> SplitResult:
         """:func:`urllib.parse.urlsplit` of :attr:`url`; ``path`` stays percent-encoded."""
         return urlsplit(self.url)
@@ -170,17 +170,17 @@ class Request:
         """The document root this request was served from."""
         return None if self._context is None else str(self._context.config.doc_root)
 
-    @cached_property
+    @lazy_property
     def raw_input(self) -> io.BytesIO:
         """The body as a file object."""
         return io.BytesIO(self.body)
 
-    @cached_property
+    @lazy_property
     def GET(self) -> MultiDict[bytes]:  # noqa: N802 - wptserve's name
         """Query parameters: names and values are the exact percent-decoded bytes."""
         return _parse_query(self.url_parts.query)
 
-    @cached_property
+    @lazy_property
     def POST(self) -> MultiDict[Any]:  # noqa: N802 - wptserve's name
         """Form fields of a urlencoded or multipart body; file fields are :class:`UploadedFile`."""
         content_type = self.headers.get(b"content-type", b"")
@@ -191,7 +191,7 @@ class Request:
             return _parse_multipart(content_type, self.body)
         return MultiDict()
 
-    @cached_property
+    @lazy_property
     def cookies(self) -> Cookies:
         """Cookies from the ``Cookie`` headers; ``cookies[name].value`` is bytes."""
         cookies = Cookies()
@@ -204,7 +204,7 @@ class Request:
                 cookies.add(name, CookieValue(name.decode("latin-1"), value.strip()))
         return cookies
 
-    @cached_property
+    @lazy_property
     def auth(self) -> Authentication:
         """HTTP Basic credentials from the ``Authorization`` header."""
         header = self.headers.get(b"authorization")
@@ -219,7 +219,7 @@ class Request:
                 return Authentication(username, password)
         return Authentication(None, None)
 
-    @cached_property
+    @lazy_property
     def server(self) -> RequestServer:
         """``server.stash`` (bound to this request's path), ``server.config``, ``server.url()``."""
         from ..server_context import RequestServer

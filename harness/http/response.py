@@ -164,13 +164,21 @@ def http_date() -> bytes:
     return _date_cache[1]
 
 
+_status_lines: dict[tuple[str, int], bytes] = {}
+
+
 def status_line(version: str, code: int, message: str | bytes | None) -> bytes:
     """``HTTP/1.1 404 Not Found\\r\\n`` (the standard reason when ``message`` is None)."""
     if message is None:
-        reason = status_reason(code).encode("latin-1")
-    else:
-        reason = encode_header_part(message, "reason phrase")
-    return b"%s %d %s\r\n" % (version.encode("ascii"), code, reason)
+        line = _status_lines.get((version, code))
+        if line is None:
+            line = _status_lines[(version, code)] = b"%s %d %s\r\n" % (
+                version.encode("ascii"),
+                code,
+                status_reason(code).encode("latin-1"),
+            )
+        return line
+    return b"%s %d %s\r\n" % (version.encode("ascii"), code, encode_header_part(message, "reason phrase"))
 
 
 def serialize_head(
@@ -349,21 +357,22 @@ class Response:
 
     def head_bytes(self, body_length: int | None, chunked: bool = False) -> bytes:
         """The head for a body of ``body_length`` bytes (None: unknown length)."""
-        headers = self.headers
-        extra: list[tuple[bytes, bytes]] = []
+        present = self.headers._data  # lower-cased names: one dict lookup per check
+        lines = [status_line(self._version, *self._status)]
+        lines.extend([b"%s: %s\r\n" % (name, value) for name, values in present.values() for value in values])
         if self.add_required_headers:
-            if "server" not in headers:
-                extra.append((b"Server", _SERVER_HEADER))
-            if "date" not in headers:
-                extra.append((b"Date", http_date()))
-            if body_length is not None and "content-length" not in headers:
-                extra.append((b"Content-Length", b"%d" % body_length))
+            if b"server" not in present:
+                lines.append(b"Server: " + _SERVER_HEADER + b"\r\n")
+            if b"date" not in present:
+                lines.append(b"Date: " + http_date() + b"\r\n")
+            if body_length is not None and b"content-length" not in present:
+                lines.append(b"Content-Length: %d\r\n" % body_length)
         if chunked:
-            extra.append((b"Transfer-Encoding", b"chunked"))
-        if self.close_connection and "connection" not in headers:
-            extra.append((b"Connection", b"close"))
-        code, message = self._status
-        return serialize_head(self._version, code, message, [*headers, *extra])
+            lines.append(b"Transfer-Encoding: chunked\r\n")
+        if self.close_connection and b"connection" not in present:
+            lines.append(b"Connection: close\r\n")
+        lines.append(b"\r\n")
+        return b"".join(lines)
 
 
 class ResponseWriter:

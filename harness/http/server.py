@@ -3,7 +3,8 @@
 One thread per connection (so a handler may block on the stash without stalling anyone),
 keep-alive and pipelining, TCP_NODELAY and one write per small response (no Nagle stall),
 limits on head size, header count and body size, a deadline for the head (slowloris), and a
-per-request handler timeout.
+per-request handler timeout. The WS and WSS servers run on it too: their requests go to a
+:class:`~harness.ws.server.WSApp`, which upgrades the connection.
 """
 
 from __future__ import annotations
@@ -13,18 +14,23 @@ import socket
 import ssl
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..acceptor import Acceptor, current_slot
 from ..config import HTTPSettings
 from ..server_context import ServerContext
+from ..sockets import RecvTimeout, shut
 from ..watchdog import Watchdog, raise_in_thread
 from .app import HandlerTimeout, HTTPApp
 from .parser import ChunkedDecoder, ProtocolError, RequestHead, find_head_end, parse_head, status_reason
 from .request import Request
 from .response import ClientDisconnected, Response
 
-__all__ = ["HTTPServer"]
+if TYPE_CHECKING:
+    from ..ws.connection import WebSocket
+    from ..ws.server import WSApp
+
+__all__ = ["Channel", "HTTPServer"]
 
 _RECV_SIZE = 65536
 _STREAM_CHUNK = 65536
@@ -44,28 +50,38 @@ def _error_bytes(status: int, message: str, extra_headers: bytes = b"") -> bytes
     )
 
 
-def _shut(sock: socket.socket) -> None:
-    """Shut a socket down under whoever is blocked on it (works under TLS too)."""
-    try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass
+class Channel(Protocol):
+    """A connection as an upgrade takes it over: the socket, bytes already read, a writer."""
+
+    sock: socket.socket
+    buffer: bytearray
+    upgraded: WebSocket | None
+
+    def send(self, data: bytes) -> None: ...
 
 
 class HTTPServer:
-    """Serves the HTTP application on a listening socket (TLS when ``ssl_context`` is set)."""
+    """Serves HTTP (``app``) or WebSocket upgrades (``websocket``) on a listening socket.
+
+    TLS when ``ssl_context`` is set.
+    """
 
     def __init__(
         self,
         listener: socket.socket,
-        app: HTTPApp,
         context: ServerContext,
         settings: HTTPSettings,
         ssl_context: ssl.SSLContext | None,
         logger: logging.Logger,
         access_log: bool = False,
+        *,
+        app: HTTPApp | None = None,
+        websocket: WSApp | None = None,
     ) -> None:
+        if (app is None) == (websocket is None):
+            raise ValueError("a server serves either an HTTP app or a WebSocket app")
         self.app = app
+        self.websocket = websocket
         self.context = context
         self.settings = settings
         self.ssl_context = ssl_context
@@ -97,7 +113,10 @@ class HTTPServer:
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            connection.close_if_idle()
+            if connection.upgraded is not None:
+                threading.Thread(target=_going_away, args=(connection.upgraded,), daemon=True).start()
+            else:
+                connection.close_if_idle()
         return self.acceptor.wait_idle(timeout)
 
     def _reject(self, sock: socket.socket) -> None:
@@ -120,6 +139,13 @@ class HTTPServer:
                 self._connections.discard(connection)
 
 
+def _going_away(ws: WebSocket) -> None:
+    try:
+        ws.close(1001, "the server is shutting down")
+    except Exception:  # noqa: BLE001 - best effort at shutdown
+        pass
+
+
 class _Connection:
     """One client connection, served request after request."""
 
@@ -131,6 +157,7 @@ class _Connection:
         self.buffer = bytearray()
         self.requests = 0
         self.idle = True
+        self.upgraded: WebSocket | None = None
         self._send_lock = threading.Lock()
         self._bytes_sent = 0
         self._timed_out = False
@@ -146,6 +173,7 @@ class _Connection:
                 self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.server.ssl_context is not None and not self._start_tls():
                 return
+            self._recv_timeout = RecvTimeout(self.sock)
             while self._serve_one():
                 self.requests += 1
         except _Closed:
@@ -166,7 +194,7 @@ class _Connection:
     def close_if_idle(self) -> None:
         """Called at shutdown: end a connection that waits for its next request."""
         if self.idle:
-            _shut(self.sock)
+            shut(self.sock)
 
     def _start_tls(self) -> bool:
         assert self.server.ssl_context is not None
@@ -178,16 +206,19 @@ class _Connection:
         if not first:
             return False
         if first[0] != _TLS_RECORD_HANDSHAKE:
-            self.server.logger.info("https: plain HTTP from %s on the HTTPS port", self.address)
-            self._send_raw(_error_bytes(400, "this is an HTTPS port; the request was sent as plain HTTP; use https://"))
+            self.server.logger.info("%s: plain text from %s on a TLS port", self.server.context.scheme, self.address)
+            self._send_raw(
+                _error_bytes(400, "this port speaks TLS; the request was sent in plain text (use https:// or wss://)")
+            )
             return False
         tls = self.server.ssl_context.wrap_socket(self.sock, server_side=True, do_handshake_on_connect=False)
         # One deadline for the whole handshake: a client dripping bytes cannot stretch it.
-        timer = self.server.watchdog.watch(self.settings.header_timeout, lambda: _shut(tls))
+        timer = self.server.watchdog.watch(self.settings.header_timeout, lambda: shut(tls))
         try:
             tls.do_handshake()
         except (ssl.SSLError, OSError, TimeoutError) as exc:
-            self.server.logger.debug("https: TLS handshake with %s failed: %s", self.address, exc)
+            scheme = self.server.context.scheme
+            self.server.logger.debug("%s: TLS handshake with %s failed: %s", scheme, self.address, exc)
             tls.close()  # it owns the file descriptor now
             return False
         finally:
@@ -198,8 +229,12 @@ class _Connection:
     # -- reading --------------------------------------------------------------------------
 
     def _recv(self, timeout: float) -> bytes:
-        self.sock.settimeout(timeout)
-        return self.sock.recv(_RECV_SIZE)
+        """Up to 64 KiB; :class:`TimeoutError` when nothing came within ``timeout``."""
+        self._recv_timeout.set(timeout)
+        try:
+            return self.sock.recv(_RECV_SIZE)
+        except BlockingIOError:  # SO_RCVTIMEO expired
+            raise TimeoutError("timed out") from None
 
     def _read_head(self) -> bytes:
         buffer = self.buffer
@@ -306,6 +341,10 @@ class _Connection:
             client_address=self.address,
             context=server.context,
         )
+        if server.websocket is not None:
+            server.websocket.serve(self, head, request)
+            return False  # upgraded (and now ended) or refused: either way the connection is done
+        assert server.app is not None
         is_head = head.method == "HEAD"
         response = Response(self, "HTTP/1.1", is_head)
         self._bytes_sent = 0
@@ -376,6 +415,7 @@ class _Connection:
         with self._send_lock:
             if self._timed_out:
                 raise ClientDisconnected("the handler timed out; the connection was closed")
+            self._recv_timeout.before_send()
             try:
                 self.sock.sendall(data)
             except (OSError, ValueError) as exc:
@@ -384,7 +424,6 @@ class _Connection:
 
     def _send_raw(self, data: bytes) -> None:
         try:
-            self.sock.settimeout(self.settings.header_timeout)
             self.sock.sendall(data)
         except (OSError, ValueError):
             pass
@@ -408,7 +447,7 @@ class _Connection:
                     )
                 except (OSError, ValueError):
                     pass
-            _shut(self.sock)
+            shut(self.sock)
             # Delivered at the handler thread's next bytecode, which (holding this lock
             # now) can only be before it marks itself done.
             raise_in_thread(self._thread_ident, HandlerTimeout)

@@ -9,12 +9,15 @@ from __future__ import annotations
 import html
 import mimetypes
 import os
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from typing import IO
 
 from .response import Response
 
-__all__ = ["RangeNotSatisfiable", "content_type_for", "parse_range", "serve_directory", "serve_file"]
+__all__ = ["RangeNotSatisfiable", "StaticCache", "content_type_for", "parse_range", "serve_directory", "serve_file"]
 
 # Read into memory below this size (one write with the head); stream above it.
 _INLINE_LIMIT = 1 << 20
@@ -125,20 +128,84 @@ def parse_range(header: bytes, size: int) -> list[tuple[int, int]] | None:
     return merged
 
 
-def _side_headers(fs_path: str) -> list[tuple[str, str]]:
-    """Headers from ``__dir__.headers`` and ``<file>.headers`` beside a static file."""
-    headers: list[tuple[str, str]] = []
-    for candidate in (os.path.join(os.path.dirname(fs_path), "__dir__.headers"), fs_path + ".headers"):
+class StaticCache:
+    """Small files' bytes, and the side-file headers beside each file, checked on every use.
+
+    A file's bytes are reused while its stat signature (mtime, size, inode) is unchanged, and
+    never for a file modified in the last two seconds (timestamps may not have ticked yet).
+    Side files are looked up in a listing of their directory, refreshed when its mtime moves.
+    """
+
+    _RECENT_SECONDS = 2.0
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._files: OrderedDict[str, tuple[tuple[int, int, int], bytes]] = OrderedDict()
+        self._size = 0
+        self._listings: dict[str, tuple[int, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def content(self, fs_path: str, st: os.stat_result) -> bytes | None:
+        """The cached bytes of ``fs_path`` if ``st`` still describes them."""
+        if time.time() - st.st_mtime < self._RECENT_SECONDS:
+            return None
+        with self._lock:
+            entry = self._files.get(fs_path)
+            if entry is None or entry[0] != (st.st_mtime_ns, st.st_size, st.st_ino):
+                return None
+            self._files.move_to_end(fs_path)
+            return entry[1]
+
+    def remember(self, fs_path: str, st: os.stat_result, data: bytes) -> None:
+        """Keep ``data`` for ``fs_path`` (least recently used files go first)."""
+        if len(data) > self.max_bytes // 8:
+            return
+        with self._lock:
+            old = self._files.pop(fs_path, None)
+            if old is not None:
+                self._size -= len(old[1])
+            self._files[fs_path] = ((st.st_mtime_ns, st.st_size, st.st_ino), data)
+            self._size += len(data)
+            while self._size > self.max_bytes:
+                _path, (_signature, dropped) = self._files.popitem(last=False)
+                self._size -= len(dropped)
+
+    def side_headers(self, fs_path: str) -> list[tuple[str, str]]:
+        """Headers from ``__dir__.headers`` and ``<file>.headers`` beside a static file."""
+        directory, name = os.path.split(fs_path)
+        names = self._side_files(directory)
+        headers: list[tuple[str, str]] = []
+        for candidate in ("__dir__.headers", name + ".headers"):
+            if candidate not in names:
+                continue
+            try:
+                with open(os.path.join(directory, candidate), encoding="latin-1") as handle:
+                    lines = handle.read().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                header, colon, value = line.partition(":")
+                if colon and header.strip():
+                    headers.append((header.strip(), value.strip()))
+        return headers
+
+    def _side_files(self, directory: str) -> frozenset[str]:
         try:
-            with open(candidate, encoding="latin-1") as handle:
-                lines = handle.read().splitlines()
+            mtime = os.stat(directory).st_mtime_ns
         except OSError:
-            continue
-        for line in lines:
-            name, colon, value = line.partition(":")
-            if colon and name.strip():
-                headers.append((name.strip(), value.strip()))
-    return headers
+            return frozenset()
+        cached = self._listings.get(directory)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            names = frozenset(entry for entry in os.listdir(directory) if entry.endswith(".headers"))
+        except OSError:
+            names = frozenset()
+        self._listings[directory] = (mtime, names)
+        return names
+
+
+_default_cache = StaticCache()
 
 
 def _read_span(handle: IO[bytes], start: int, end: int) -> bytes:
@@ -146,18 +213,30 @@ def _read_span(handle: IO[bytes], start: int, end: int) -> bytes:
     return handle.read(end - start)
 
 
-def serve_file(method: str, range_header: bytes | None, fs_path: str, response: Response) -> None:
-    """Fill ``response`` with the file at ``fs_path`` (GET and HEAD)."""
+def serve_file(
+    method: str,
+    range_header: bytes | None,
+    fs_path: str,
+    response: Response,
+    st: os.stat_result | None = None,
+    cache: StaticCache = _default_cache,
+) -> None:
+    """Fill ``response`` with the file at ``fs_path`` (GET and HEAD); ``st`` is its stat if known."""
     if method not in ("GET", "HEAD"):
         response.set_error(405, f"{method} is not allowed on a static file")
         response.headers.set("Allow", "GET, HEAD")
         return
     content_type = content_type_for(fs_path)
-    extra = _side_headers(fs_path)
+    extra = cache.side_headers(fs_path)
     if not any(name.lower() == "content-type" for name, _ in extra):
         response.headers.set("Content-Type", content_type)
     response.headers.update(extra)
     response.headers.set("Accept-Ranges", "bytes")
+    if range_header is None and st is not None:
+        cached = cache.content(fs_path, st)
+        if cached is not None:
+            response.content = cached
+            return
     try:
         handle = open(fs_path, "rb")  # noqa: SIM115 - closed below or by the transport
     except OSError as exc:
@@ -176,7 +255,10 @@ def serve_file(method: str, range_header: bytes | None, fs_path: str, response: 
     if ranges is None:
         if size <= _INLINE_LIMIT:
             with handle:
-                response.content = handle.read()
+                data = handle.read()
+            response.content = data
+            if st is not None and len(data) == st.st_size:
+                cache.remember(fs_path, st, data)
         else:
             response.headers.set("Content-Length", size)
             response.content = handle

@@ -25,15 +25,11 @@ def tls_still_serving(strict_harness: Harness):
         assert ws.recv(timeout=10) == "alive"
 
 
-def test_plain_http_to_the_https_port_gets_a_plain_400(strict_harness: Harness) -> None:
-    reply = exchange(port_of(strict_harness, "https"), b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+@pytest.mark.parametrize(("scheme", "path"), [("https", b"/"), ("wss", b"/ws/echo")])
+def test_plain_text_to_a_tls_port_gets_a_plain_400(strict_harness: Harness, scheme: str, path: bytes) -> None:
+    reply = exchange(port_of(strict_harness, scheme), b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert status_of(reply) == 400
-    assert b"this is an HTTPS port" in reply
-
-
-def test_plain_http_to_the_wss_port_is_closed(strict_harness: Harness) -> None:
-    reply = exchange(port_of(strict_harness, "wss"), b"GET /ws/echo HTTP/1.1\r\nHost: localhost\r\n\r\n")
-    assert not reply.startswith(b"HTTP/1.1 101")
+    assert b"this port speaks TLS; the request was sent in plain text" in reply
 
 
 @pytest.mark.parametrize("scheme", ["https", "wss"])

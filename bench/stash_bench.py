@@ -1,0 +1,252 @@
+"""Stash: put+take pairs per second from one client process.
+
+Three stashes, each in its own server process on a unix socket, driven the same way: a pair
+is ``put(key, value)`` then ``take(key)`` with a fresh uuid4 key (made before the clock
+starts) and a 16-byte value.
+
+- ours: :class:`harness.stash.Stash` against the running ``harness serve``;
+- wptserve: :class:`wptserve.stash.Stash` against wptserve's ``StashServer`` (it forks a
+  ``BaseManager`` whose address, left to ``None``, is a unix socket in a temp dir);
+- raw: a plain ``BaseManager`` serving a dict through a ``DictProxy``, exactly two round trips
+  per pair (``d[k] = v``; ``d.pop(k)``): what the transport costs with no stash logic at all.
+
+The variants run in interleaved rounds (each goes first in turn) and each reports its median
+round: on a shared 2-core VM a single long run can land in a fast or a slow phase.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.managers import BaseManager, DictProxy
+from typing import Any
+
+from harness.stash import Stash
+from harness.stash.envconfig import decode_env_config
+from harness.state import HarnessState
+
+from .common import cpu_seconds, median
+from .table import Row, Table, ratio_at_least, within_factor
+
+__all__ = ["StashSettings", "run"]
+
+VALUE = b"0123456789abcdef"
+PATH = "/bench/stash"
+_WARMUP_PAIRS = 200
+
+
+@dataclass(frozen=True)
+class StashSettings:
+    pairs: int
+    rounds: int
+    threads: int = 8
+
+
+Pair = Callable[[str], None]
+
+
+_raw_data: dict[str, Any] = {}
+
+
+def _get_raw_dict() -> dict[str, Any]:
+    return _raw_data
+
+
+class RawManager(BaseManager):
+    """The baseline: a dict behind a stdlib manager, nothing else."""
+
+
+RawManager.register("get_dict", callable=_get_raw_dict, proxytype=DictProxy)
+
+
+@dataclass
+class _Variant:
+    name: str
+    make_pair: Callable[[], Pair]  # called in the thread that will use it
+    server_pid: int
+    single: list[float] = field(default_factory=list)
+    threaded: list[float] = field(default_factory=list)
+    server_cpu: float = 0.0  # seconds, over all single-thread rounds
+    single_pairs: int = 0
+
+    @property
+    def cpu_us_per_pair(self) -> float:
+        return self.server_cpu / self.single_pairs * 1e6
+
+
+def _our_pair(state: HarnessState) -> Callable[[], Pair]:
+    address, authkey = decode_env_config(state.stash_config)
+
+    def make() -> Pair:
+        stash = Stash(PATH, address, authkey)
+
+        def pair(key: str) -> None:
+            stash.put(key, VALUE)
+            stash.take(key)
+
+        return pair
+
+    return make
+
+
+def _wpt_pair(address: Any, authkey: bytes) -> Callable[[], Pair]:
+    from wptserve.stash import Stash as WptStash
+
+    def make() -> Pair:
+        stash = WptStash(PATH, address, authkey)
+
+        def pair(key: str) -> None:
+            stash.put(key, VALUE)
+            stash.take(key)
+
+        return pair
+
+    return make
+
+
+def _raw_pair(manager: RawManager) -> Callable[[], Pair]:
+    data = manager.get_dict()  # type: ignore[attr-defined]
+
+    def make() -> Pair:
+        def pair(key: str) -> None:
+            data[key] = VALUE
+            data.pop(key)
+
+        return pair
+
+    return make
+
+
+def _keys(count: int) -> list[str]:
+    return [str(uuid.uuid4()) for _ in range(count)]
+
+
+def _single(variant: _Variant, pairs: int) -> None:
+    pair = variant.make_pair()
+    for key in _keys(_WARMUP_PAIRS):
+        pair(key)
+    keys = _keys(pairs)
+    cpu_before = cpu_seconds(variant.server_pid)
+    started = time.perf_counter()
+    for key in keys:
+        pair(key)
+    elapsed = time.perf_counter() - started
+    variant.server_cpu += cpu_seconds(variant.server_pid) - cpu_before
+    variant.single_pairs += pairs
+    variant.single.append(pairs / elapsed)
+
+
+def _threaded(variant: _Variant, pairs: int, threads: int) -> None:
+    per_thread = max(1, pairs // threads)
+    barrier = threading.Barrier(threads + 1)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            pair = variant.make_pair()
+            for key in _keys(20):
+                pair(key)  # this thread's connection is set up before the clock starts
+            keys = _keys(per_thread)
+        except BaseException as exc:
+            failures.append(exc)
+            barrier.abort()
+            raise
+        barrier.wait()
+        try:
+            for key in keys:
+                pair(key)
+        except BaseException as exc:
+            failures.append(exc)
+            raise
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{variant.name}: a stash thread failed") from failures[0]
+    variant.threaded.append(per_thread * threads / elapsed)
+
+
+def run(state: HarnessState, settings: StashSettings) -> Table:
+    from wptserve.stash import StashServer
+
+    wpt_server = StashServer()
+    raw_manager = RawManager()  # address None: a unix socket, as for wptserve
+    wpt_server.__enter__()
+    try:
+        raw_manager.start()
+        assert wpt_server.manager is not None and wpt_server.manager._process is not None
+        assert raw_manager._process is not None  # type: ignore[attr-defined]
+        variants = [
+            _Variant("ours", _our_pair(state), state.server_pids["stash"]),
+            _Variant("wptserve", _wpt_pair(wpt_server.address, wpt_server.authkey), wpt_server.manager._process.pid),
+            _Variant("raw", _raw_pair(raw_manager), raw_manager._process.pid),  # type: ignore[attr-defined]
+        ]
+        for round_number in range(settings.rounds):
+            shift = round_number % len(variants)  # each variant goes first in turn
+            order = variants[shift:] + variants[:shift]
+            for variant in order:
+                _single(variant, settings.pairs)
+            for variant in order:
+                _threaded(variant, settings.pairs, settings.threads)
+    finally:
+        try:
+            raw_manager.shutdown()
+        finally:
+            wpt_server.__exit__(None, None, None)
+    ours, wpt, raw = variants
+    return _table(ours, wpt, raw, settings)
+
+
+def _table(ours: _Variant, wpt: _Variant, raw: _Variant, settings: StashSettings) -> Table:
+    table = Table(
+        f"stash: put+take pairs/s from one client process, {settings.pairs:,} pairs per round, "
+        f"median of {settings.rounds} rounds, variants in rotating order"
+    )
+    n = settings.threads
+    table.add(
+        Row("pairs/s, 1 thread; peer: wptserve Stash", median(ours.single), median(wpt.single), 0, ratio_at_least(2))
+    )
+    table.add(
+        Row(
+            "pairs/s, 1 thread; peer: raw BaseManager dict",
+            median(ours.single),
+            median(raw.single),
+            0,
+            within_factor(1.2),
+        )
+    )
+    table.add(Row(f"pairs/s, {n} threads; peer: wptserve Stash", median(ours.threaded), median(wpt.threaded)))
+    table.add(Row(f"pairs/s, {n} threads; peer: raw BaseManager dict", median(ours.threaded), median(raw.threaded)))
+    table.add(
+        Row(
+            "stash server CPU us/pair, 1 thread; peer: wptserve",
+            ours.cpu_us_per_pair,
+            wpt.cpu_us_per_pair,
+            1,
+        )
+    )
+    table.add(
+        Row(
+            "stash server CPU us/pair, 1 thread; peer: raw",
+            ours.cpu_us_per_pair,
+            raw.cpu_us_per_pair,
+            1,
+        )
+    )
+    table.notes.append(
+        "round trips per pair: ours 2 (put, take), wptserve 4 (contains+setitem, get+pop), raw 2 (setitem, pop)"
+    )
+    table.notes.append(
+        "server CPU: utime+stime of the stash server process from /proc (10 ms ticks), "
+        "summed over all single-thread rounds / pairs"
+    )
+    return table

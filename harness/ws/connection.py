@@ -1,0 +1,407 @@
+"""The ``ws`` object WebSocket handlers receive: websockets' sync API, one thread per connection.
+
+It has the surface of :class:`websockets.sync.server.ServerConnection` (``recv``, ``send``,
+iteration, ``close``, ``ping``, ``pong``, ``close_code``, ``request``, ...) and raises the
+same exceptions (:class:`~websockets.exceptions.ConnectionClosedOK`,
+:class:`~websockets.exceptions.ConnectionClosedError`), so handlers written for websockets
+run unchanged. Frames are read in the handler's own thread when it calls ``recv``, with no
+reader thread and no queue between them: that is what makes it fast.
+
+>>> def main(ws, request):
+...     for message in ws:          # str for text, bytes for binary
+...         ws.send(message)        # echo it back
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError, ConnectionClosedOK
+from websockets.frames import Close
+from websockets.http11 import Request as WSRequest
+from websockets.protocol import State
+
+from ..sockets import RecvTimeout
+from .frames import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    Frame,
+    WSProtocolError,
+    encode_close,
+    encode_frame,
+    parse_close,
+    parse_frame,
+)
+
+__all__ = ["ConcurrencyError", "WebSocket"]
+
+try:
+    from websockets.exceptions import ConcurrencyError
+except ImportError:  # websockets < 14
+
+    class ConcurrencyError(RuntimeError):  # type: ignore[no-redef]
+        """Two threads called recv at once."""
+
+
+_RECV_SIZE = 65536
+_NO_STATUS = 1005
+_ABNORMAL = 1006
+_OK_CODES = (1000, 1001, _NO_STATUS)
+
+
+class WebSocket:
+    """A server-side WebSocket connection, driven by the thread that calls :meth:`recv`."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        buffer: bytearray,
+        *,
+        path: str,
+        headers: list[tuple[bytes, bytes]],
+        subprotocol: str | None,
+        max_size: int | None,
+        close_timeout: float,
+        logger: logging.Logger,
+    ) -> None:
+        self.socket = sock
+        self.id = uuid.uuid4()
+        self.logger = logger
+        self.subprotocol = subprotocol
+        self.max_size = max_size
+        self.close_timeout = close_timeout
+        self.latency = 0.0
+        self._path = path
+        self._raw_headers = headers
+        self._buffer = buffer
+        self._recv_timeout = RecvTimeout(sock)
+        self._send_lock = threading.Lock()
+        self._recv_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._close_sent: Close | None = None
+        self._close_rcvd: Close | None = None
+        self._close_exc: ConnectionClosed | None = None
+        self._fragment_opcode: int | None = None
+        self._fragments: list[bytes] = []
+        self._fragment_size = 0
+        self._pings: dict[bytes, threading.Event] = {}
+        try:
+            self.remote_address: Any = sock.getpeername()
+            self.local_address: Any = sock.getsockname()
+        except OSError:
+            self.remote_address = self.local_address = None
+
+    def __repr__(self) -> str:
+        return f"<WebSocket {self._path} {self.state.name}>"
+
+    # -- what websockets' ServerConnection exposes ---------------------------------------
+
+    @property
+    def request(self) -> WSRequest:
+        """The opening handshake request (``path``, ``headers``), as websockets gives it."""
+        headers = Headers([(n.decode("latin-1"), v.decode("latin-1")) for n, v in self._raw_headers])
+        return WSRequest(self._path, headers)
+
+    @property
+    def state(self) -> State:
+        if self._closed.is_set():
+            return State.CLOSED
+        if self._close_sent is not None or self._close_rcvd is not None:
+            return State.CLOSING
+        return State.OPEN
+
+    @property
+    def close_code(self) -> int | None:
+        """The code of the close frame received; 1006 if none came; ``None`` while open."""
+        if not self._closed.is_set():
+            return None
+        return self._close_rcvd.code if self._close_rcvd is not None else _ABNORMAL
+
+    @property
+    def close_reason(self) -> str | None:
+        """The reason of the close frame received; ``""`` if none came; ``None`` while open."""
+        if not self._closed.is_set():
+            return None
+        return self._close_rcvd.reason if self._close_rcvd is not None else ""
+
+    def __enter__(self) -> WebSocket:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close(1011 if exc_type is not None and not issubclass(exc_type, ConnectionClosed) else 1000)
+
+    def __iter__(self) -> Iterator[str | bytes]:
+        """Each message until the connection closes (normally: ends; abnormally: raises)."""
+        try:
+            while True:
+                yield self.recv()
+        except ConnectionClosedOK:
+            return
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def recv(self, timeout: float | None = None, decode: bool | None = None) -> Any:
+        """The next message: ``str`` for text, ``bytes`` for binary.
+
+        ``timeout`` (seconds) raises :class:`TimeoutError` when nothing arrives in time;
+        ``decode`` forces ``str`` (True) or ``bytes`` (False). Raises ConnectionClosedOK or
+        ConnectionClosedError once the connection is closed.
+        """
+        if not self._recv_lock.acquire(blocking=False):
+            raise ConcurrencyError("cannot call recv while another thread is already running recv or recv_streaming")
+        try:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                frame = self._read_frame(deadline)
+                message = self._assemble(frame)
+                if message is not None:
+                    return self._decoded(message[0], message[1], decode)
+        finally:
+            self._recv_lock.release()
+
+    def recv_streaming(self, decode: bool | None = None) -> Iterator[Any]:
+        """The next message, fragment by fragment as frames arrive."""
+        if not self._recv_lock.acquire(blocking=False):
+            raise ConcurrencyError("cannot call recv_streaming while another thread is already running recv")
+        try:
+            while True:
+                frame = self._read_frame(None)
+                if frame.opcode in (OP_TEXT, OP_BINARY, OP_CONTINUATION):
+                    message = self._assemble(frame)
+                    opcode = frame.opcode if frame.opcode != OP_CONTINUATION else self._fragment_opcode
+                    yield self._decoded(opcode or OP_BINARY, frame.payload, decode)
+                    if message is not None:
+                        return
+                else:
+                    self._control(frame)
+        finally:
+            self._recv_lock.release()
+
+    def _read_frame(self, deadline: float | None) -> Frame:
+        while True:
+            try:
+                frame = parse_frame(self._buffer, self.max_size)
+            except WSProtocolError as error:
+                raise self._fail(error.code, error.reason) from None
+            if frame is not None:
+                return frame
+            if self._close_exc is not None:
+                raise self._close_exc
+            timeout = None
+            if deadline is not None:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    raise TimeoutError("timed out while waiting for a message")
+            self._recv_timeout.set(timeout)
+            try:
+                data = self.socket.recv(_RECV_SIZE)
+            except (TimeoutError, BlockingIOError):
+                raise TimeoutError("timed out while waiting for a message") from None
+            except OSError:
+                data = b""
+            if not data:
+                raise self._lost()
+            self._buffer += data
+
+    def _assemble(self, frame: Frame) -> tuple[int, bytes] | None:
+        """A complete message from data frames (``None`` until its last frame came)."""
+        opcode = frame.opcode
+        if opcode in (OP_TEXT, OP_BINARY):
+            if self._fragment_opcode is not None:
+                raise self._fail(1002, "a new message started before the fragmented one ended")
+            if frame.fin:
+                return opcode, frame.payload
+            self._fragment_opcode, self._fragments, self._fragment_size = opcode, [frame.payload], len(frame.payload)
+            return None
+        if opcode == OP_CONTINUATION:
+            if self._fragment_opcode is None:
+                raise self._fail(1002, "a continuation frame without a message to continue")
+            self._fragment_size += len(frame.payload)
+            if self.max_size is not None and self._fragment_size > self.max_size:
+                raise self._fail(1009, f"message over the limit of {self.max_size} bytes")
+            self._fragments.append(frame.payload)
+            if not frame.fin:
+                return None
+            message = (self._fragment_opcode, b"".join(self._fragments))
+            self._fragment_opcode, self._fragments, self._fragment_size = None, [], 0
+            return message
+        self._control(frame)
+        return None
+
+    def _decoded(self, opcode: int, payload: bytes, decode: bool | None) -> Any:
+        if opcode == OP_TEXT:
+            try:
+                text = payload.decode("utf-8")
+            except UnicodeDecodeError:
+                raise self._fail(1007, "invalid UTF-8 in a text message") from None
+            return payload if decode is False else text
+        return payload.decode("utf-8") if decode else payload
+
+    def _control(self, frame: Frame) -> None:
+        if frame.opcode == OP_PING:
+            try:
+                self._write(encode_frame(OP_PONG, frame.payload))
+            except ConnectionClosed:
+                pass
+        elif frame.opcode == OP_PONG:
+            for data in list(self._pings):
+                event = self._pings.pop(data)
+                event.set()
+                if data == frame.payload:
+                    break
+        elif frame.opcode == OP_CLOSE:
+            try:
+                code, reason = parse_close(frame.payload)
+            except WSProtocolError as error:
+                raise self._fail(error.code, error.reason) from None
+            self._close_rcvd = Close(code if code is not None else _NO_STATUS, reason)
+            with self._send_lock:
+                answered_first = self._close_sent is None and not self._closed.is_set()
+                if answered_first:
+                    self._send_close(code, reason)
+            raise self._finish(rcvd_then_sent=answered_first)
+
+    # -- sending --------------------------------------------------------------------------
+
+    def send(self, message: Any, text: bool | None = None) -> None:
+        """Send a message: ``str`` as text, bytes-like as binary, an iterable as fragments.
+
+        ``text`` forces the frame type. Raises ConnectionClosed once the connection is closing.
+        """
+        if isinstance(message, str):
+            self._write(encode_frame(OP_BINARY if text is False else OP_TEXT, message.encode("utf-8")))
+        elif isinstance(message, (bytes, bytearray, memoryview)):
+            self._write(encode_frame(OP_TEXT if text else OP_BINARY, bytes(message)))
+        elif isinstance(message, Mapping):
+            raise TypeError("data is a dict-like object")
+        elif isinstance(message, Iterable):
+            self._send_fragments(message, text)
+        else:
+            raise TypeError(f"data must be str, bytes-like or iterable, not {type(message).__name__}")
+
+    def _send_fragments(self, chunks: Iterable[Any], text: bool | None) -> None:
+        opcode: int | None = None
+        kind: type | None = None
+        for chunk in chunks:
+            chunk_kind = str if isinstance(chunk, str) else bytes
+            if kind is None:
+                kind = chunk_kind
+                opcode = OP_TEXT if (chunk_kind is str and text is not False) or text else OP_BINARY
+                first = True
+            elif chunk_kind is not kind:
+                raise TypeError("all fragments of a message must be str, or all bytes-like")
+            else:
+                first = False
+            payload = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+            self._write(encode_frame(opcode if first else OP_CONTINUATION, payload, fin=False))  # type: ignore[arg-type]
+        if kind is not None:
+            self._write(encode_frame(OP_CONTINUATION, b"", fin=True))
+
+    def ping(self, data: str | bytes | None = None, ack_on_close: bool = False) -> threading.Event:
+        """Send a ping; the returned event is set when its pong arrives (during a recv)."""
+        payload = os.urandom(4) if data is None else data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        event = threading.Event()
+        self._pings[payload] = event
+        self._write(encode_frame(OP_PING, payload))
+        return event
+
+    def pong(self, data: str | bytes = b"") -> None:
+        """Send an unsolicited pong."""
+        self._write(encode_frame(OP_PONG, data.encode("utf-8") if isinstance(data, str) else bytes(data)))
+
+    def _write(self, data: bytes) -> None:
+        with self._send_lock:
+            if self._close_sent is not None or self._closed.is_set():
+                raise self._closing_exception()
+            self._sendall(data)
+
+    def _sendall(self, data: bytes) -> None:
+        self._recv_timeout.before_send()
+        try:
+            self.socket.sendall(data)
+        except OSError:
+            raise self._lost() from None
+
+    # -- closing --------------------------------------------------------------------------
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection: send a close frame and wait (``close_timeout``) for the reply."""
+        if self._closed.is_set():
+            return
+        with self._send_lock:
+            if self._close_sent is None and not self._closed.is_set():
+                try:
+                    self._send_close(code, reason)
+                except ConnectionClosed:
+                    return
+        if self._recv_lock.acquire(blocking=False):
+            try:
+                deadline = time.monotonic() + self.close_timeout
+                while not self._closed.is_set():
+                    frame = self._read_frame(deadline)
+                    if frame.opcode == OP_CLOSE:
+                        self._control(frame)
+            except (ConnectionClosed, TimeoutError):
+                pass
+            finally:
+                self._recv_lock.release()
+            self._finish(rcvd_then_sent=False)
+        elif not self._closed.wait(self.close_timeout):
+            # Another thread is blocked in recv: it gets the reply; if none comes, cut it off.
+            self._finish(rcvd_then_sent=False)
+
+    def _send_close(self, code: int | None, reason: str) -> None:
+        self._close_sent = Close(code if code is not None else _NO_STATUS, reason)
+        try:
+            self._sendall(encode_close(code, reason))
+        except ConnectionClosed:
+            pass
+
+    def _fail(self, code: int, reason: str) -> ConnectionClosed:
+        """The peer broke the protocol: close with ``code`` and report it."""
+        self.logger.debug("WebSocket %s: closing with %d: %s", self._path, code, reason)
+        with self._send_lock:
+            if self._close_sent is None and not self._closed.is_set():
+                self._send_close(code, reason)
+        return self._finish(rcvd_then_sent=False)
+
+    def _lost(self) -> ConnectionClosed:
+        """The TCP connection ended under us, with or without a close handshake."""
+        return self._finish(rcvd_then_sent=None)
+
+    def _finish(self, rcvd_then_sent: bool | None) -> ConnectionClosed:
+        if self._close_exc is None:
+            rcvd, sent = self._close_rcvd, self._close_sent
+            clean = rcvd is not None and sent is not None and rcvd.code in _OK_CODES and sent.code in _OK_CODES
+            kind = ConnectionClosedOK if clean else ConnectionClosedError
+            self._close_exc = kind(rcvd, sent, rcvd_then_sent)
+        if not self._closed.is_set():
+            try:
+                self.socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.socket.close()
+            self._closed.set()
+            for event in self._pings.values():
+                event.set()
+        return self._close_exc
+
+    def _closing_exception(self) -> ConnectionClosed:
+        if self._close_exc is not None:
+            return self._close_exc
+        return ConnectionClosedOK(self._close_rcvd, self._close_sent, None)

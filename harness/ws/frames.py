@@ -1,0 +1,163 @@
+"""RFC 6455 framing without I/O: bytes from a client in, frames out; frames in, bytes out.
+
+The server side only: client frames must be masked, server frames are not. No extension is
+negotiated, so the RSV bits must be clear. Every violation raises :class:`WSProtocolError`
+with the close code the connection must end with (1002 protocol error, 1007 invalid data,
+1009 too big).
+
+>>> buffer = bytearray(b"\\x81\\x82\\x00\\x00\\x00\\x00hi")
+>>> parse_frame(buffer, max_size=1024)
+Frame(fin=True, opcode=1, payload=b'hi')
+>>> encode_frame(OP_TEXT, b"hi")
+b'\\x81\\x02hi'
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import NamedTuple
+
+__all__ = [
+    "OP_BINARY",
+    "OP_CLOSE",
+    "OP_CONTINUATION",
+    "OP_PING",
+    "OP_PONG",
+    "OP_TEXT",
+    "Frame",
+    "WSProtocolError",
+    "encode_close",
+    "encode_frame",
+    "parse_close",
+    "parse_frame",
+]
+
+OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
+OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
+_DATA_OPCODES = frozenset({OP_CONTINUATION, OP_TEXT, OP_BINARY})
+_CONTROL_OPCODES = frozenset({OP_CLOSE, OP_PING, OP_PONG})
+
+_c_apply_mask: Callable[[bytes, bytes], bytes] | None
+try:  # websockets' C masking; a pure-Python fallback keeps us working without it
+    from websockets.speedups import apply_mask as _c_apply_mask
+except ImportError:  # pragma: no cover - websockets ships the extension on common platforms
+    _c_apply_mask = None
+
+
+def apply_mask(data: bytes, mask: bytes) -> bytes:
+    """XOR ``data`` with the 4-byte ``mask`` repeated."""
+    if _c_apply_mask is not None:
+        return bytes(_c_apply_mask(data, mask))
+    if not data:
+        return b""
+    repeated = (mask * (len(data) // 4 + 1))[: len(data)]
+    value = int.from_bytes(data, "big") ^ int.from_bytes(repeated, "big")
+    return value.to_bytes(len(data), "big")
+
+
+class WSProtocolError(Exception):
+    """The peer broke the protocol; the connection closes with ``code``."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+
+class Frame(NamedTuple):
+    """One frame, unmasked."""
+
+    fin: bool
+    opcode: int
+    payload: bytes
+
+
+def parse_frame(buffer: bytearray, max_size: int | None) -> Frame | None:
+    """Take one complete frame off the front of ``buffer``; ``None`` if it is not all there yet.
+
+    ``max_size`` bounds a data frame's payload (1009 beyond it), checked from the header so
+    an oversized frame is refused before its payload is buffered.
+    """
+    available = len(buffer)
+    if available < 2:
+        return None
+    first, second = buffer[0], buffer[1]
+    if first & 0x70:
+        raise WSProtocolError(1002, "reserved bits must be 0 (no extension was negotiated)")
+    opcode = first & 0x0F
+    fin = bool(first & 0x80)
+    if not second & 0x80:
+        raise WSProtocolError(1002, "client frames must be masked")
+    length = second & 0x7F
+    offset = 2
+    if length == 126:
+        if available < 4:
+            return None
+        (length,) = struct.unpack_from("!H", buffer, 2)
+        offset = 4
+    elif length == 127:
+        if available < 10:
+            return None
+        (length,) = struct.unpack_from("!Q", buffer, 2)
+        if length >> 63:
+            raise WSProtocolError(1002, "invalid frame length")
+        offset = 10
+    if opcode in _CONTROL_OPCODES:
+        if not fin:
+            raise WSProtocolError(1002, "control frames must not be fragmented")
+        if length > 125:
+            raise WSProtocolError(1002, "control frame payloads are at most 125 bytes")
+    elif opcode not in _DATA_OPCODES:
+        raise WSProtocolError(1002, f"unknown opcode {opcode:#x}")
+    elif max_size is not None and length > max_size:
+        raise WSProtocolError(1009, f"frame of {length} bytes is over the limit of {max_size} bytes")
+    end = offset + 4 + length
+    if available < end:
+        return None
+    mask = bytes(buffer[offset : offset + 4])
+    payload = apply_mask(bytes(buffer[offset + 4 : end]), mask)
+    del buffer[:end]
+    return Frame(fin, opcode, payload)
+
+
+def encode_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    """An unmasked server frame."""
+    first = (0x80 if fin else 0) | opcode
+    length = len(payload)
+    if length < 126:
+        return bytes((first, length)) + payload
+    if length < 65536:
+        return struct.pack("!BBH", first, 126, length) + payload
+    return struct.pack("!BBQ", first, 127, length) + payload
+
+
+def _close_code_is_valid(code: int) -> bool:
+    return code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014) or 3000 <= code <= 4999
+
+
+def parse_close(payload: bytes) -> tuple[int | None, str]:
+    """``(code, reason)`` from a close frame; ``(None, "")`` when it carries no code."""
+    if not payload:
+        return None, ""
+    if len(payload) == 1:
+        raise WSProtocolError(1002, "close frame with a 1-byte payload")
+    (code,) = struct.unpack_from("!H", payload)
+    if not _close_code_is_valid(code):
+        raise WSProtocolError(1002, f"invalid close code {code}")
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise WSProtocolError(1007, "close reason is not valid UTF-8") from None
+    return code, reason
+
+
+def encode_close(code: int | None, reason: str = "") -> bytes:
+    """A close frame (no payload when ``code`` is None); the reason is cut to fit 125 bytes."""
+    if code is None:
+        return encode_frame(OP_CLOSE, b"")
+    data = reason.encode("utf-8")[:123]
+    return encode_frame(OP_CLOSE, struct.pack("!H", code) + data.decode("utf-8", "ignore").encode("utf-8"))

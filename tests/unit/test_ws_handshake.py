@@ -1,0 +1,65 @@
+"""The opening handshake (harness.ws.handshake)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.http.parser import parse_head
+from harness.ws.handshake import (
+    HandshakeRefused,
+    accept_value,
+    check_upgrade,
+    offered_subprotocols,
+    switching_protocols,
+)
+
+KEY = b"dGhlIHNhbXBsZSBub25jZQ=="
+
+
+def head(*lines: bytes, method: bytes = b"GET"):
+    base = [method + b" /chat HTTP/1.1", b"Host: localhost"]
+    return parse_head(b"\r\n".join([*base, *lines]) + b"\r\n\r\n")
+
+
+GOOD = (
+    b"Upgrade: websocket",
+    b"Connection: keep-alive, Upgrade",
+    b"Sec-WebSocket-Version: 13",
+    b"Sec-WebSocket-Key: " + KEY,
+)
+
+
+def test_the_rfc_example() -> None:
+    assert check_upgrade(head(*GOOD)) == KEY.decode()
+    assert accept_value(KEY.decode()) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    response = switching_protocols(KEY.decode(), "chat", b"test")
+    assert response.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in response
+    assert b"Sec-WebSocket-Protocol: chat\r\n" in response
+
+
+@pytest.mark.parametrize(
+    ("lines", "method", "status", "message"),
+    [
+        (GOOD, b"POST", 405, "is a GET request"),
+        (GOOD[1:], b"GET", 426, "connect with a WebSocket client"),
+        ((GOOD[0], b"Connection: keep-alive", *GOOD[2:]), b"GET", 426, "connect with a WebSocket client"),
+        ((*GOOD[:2], b"Sec-WebSocket-Version: 8", GOOD[3]), b"GET", 426, "speaks 13"),
+        ((*GOOD[:2], GOOD[3]), b"GET", 426, "speaks 13"),
+        (GOOD[:3], b"GET", 400, "exactly one Sec-WebSocket-Key"),
+        ((*GOOD, b"Sec-WebSocket-Key: " + KEY), b"GET", 400, "exactly one Sec-WebSocket-Key"),
+        ((*GOOD[:3], b"Sec-WebSocket-Key: c2hvcnQ="), b"GET", 400, "expected 16 bytes"),
+        ((*GOOD[:3], b"Sec-WebSocket-Key: !!!"), b"GET", 400, "expected 16 bytes"),
+    ],
+)
+def test_refusals(lines: tuple[bytes, ...], method: bytes, status: int, message: str) -> None:
+    with pytest.raises(HandshakeRefused, match=message) as refused:
+        check_upgrade(head(*lines, method=method))
+    assert refused.value.status == status
+    if status == 426 and "13" in message:
+        assert ("Sec-WebSocket-Version", "13") in refused.value.headers
+
+
+def test_offered_subprotocols_keep_the_clients_order() -> None:
+    offered = head(*GOOD, b"Sec-WebSocket-Protocol: chat, superchat", b"Sec-WebSocket-Protocol: v2")
+    assert offered_subprotocols(offered) == ["chat", "superchat", "v2"]
