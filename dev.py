@@ -69,7 +69,10 @@ def ensure_venv(extras: str = EXTRAS) -> None:
     wanted = _wanted_stamp(extras)
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
-    _run([_uv(), "pip", "install", "--quiet", "--python", str(PYTHON), "-e", f"{ROOT}[{extras}]"])
+    # --compile-bytecode and compileall: every start of the harness would otherwise compile
+    # its imports again where PYTHONDONTWRITEBYTECODE is set (many CI images set it).
+    _run([_uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(PYTHON), "-e", f"{ROOT}[{extras}]"])
+    _run([str(PYTHON), "-m", "compileall", "-q", str(ROOT / "harness"), str(ROOT / "fixtures")])
     STAMP.write_text(wanted)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks of stash-harness against wptserve 4.0.3 and pywebsocket3 4.0.2.
 
-    python3 dev.py bench [--quick] [--only stash,http,ws,startup] [--strict]
+    python3 dev.py bench [--quick] [--only stash,http,ws,startup,plugin,soak] [--strict]
 
 One run starts our harness (``harness serve`` on ``bench/docroot``) and the peers, runs the
 selected benchmarks, prints a Markdown table for each (metric | ours | peer | ratio | target
@@ -30,14 +30,14 @@ from typing import NoReturn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
-from bench import http_bench, startup_bench, stash_bench, ws_bench  # noqa: E402
+from bench import http_bench, plugin_bench, soak_bench, startup_bench, stash_bench, ws_bench  # noqa: E402
 from bench.common import DOCROOT, BackgroundLoad  # noqa: E402
 from bench.peers import PeerTLS, peer_tls  # noqa: E402
 from bench.table import Table, render  # noqa: E402
 from harness.launcher import HarnessProcess  # noqa: E402
 from harness.state import HarnessState  # noqa: E402
 
-BENCHMARKS = ("stash", "http", "ws", "startup")
+BENCHMARKS = ("stash", "http", "ws", "startup", "plugin", "soak")
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -47,6 +47,8 @@ class Settings:
     http: http_bench.HTTPSettings
     ws: ws_bench.WSSettings
     startup: startup_bench.StartupSettings
+    plugin: plugin_bench.PluginSettings
+    soak: soak_bench.SoakSettings
 
 
 FULL = Settings(
@@ -54,12 +56,16 @@ FULL = Settings(
     http=http_bench.HTTPSettings(seconds=4, runs=3, sequential=200),
     ws=ws_bench.WSSettings(seconds=3.0, runs=3),
     startup=startup_bench.StartupSettings(runs=5),
+    plugin=plugin_bench.PluginSettings(runs=3),
+    soak=soak_bench.SoakSettings(seconds=60),
 )
 QUICK = Settings(
     stash=stash_bench.StashSettings(pairs=1_000, rounds=3),
     http=http_bench.HTTPSettings(seconds=1, runs=1, sequential=50),
     ws=ws_bench.WSSettings(seconds=1.0, runs=1),
     startup=startup_bench.StartupSettings(runs=3),
+    plugin=plugin_bench.PluginSettings(runs=1, conformance=False),
+    soak=soak_bench.SoakSettings(seconds=10),
 )
 
 
@@ -189,6 +195,14 @@ def main(argv: list[str]) -> int:
         if "startup" in args.only:
             # Last, with no other harness running: each run starts and stops its own.
             table = startup_bench.run(tls, settings.startup)
+            tables.append(table)
+            _emit(render(table), report)
+        if "plugin" in args.only:
+            table = plugin_bench.run(settings.plugin)
+            tables.append(table)
+            _emit(render(table), report)
+        if "soak" in args.only:
+            table = soak_bench.run(settings.soak)
             tables.append(table)
             _emit(render(table), report)
     summary, missed = _summary(tables, time.monotonic() - started, load)

@@ -32,6 +32,8 @@ __all__ = [
     "StashSettings",
     "TLSFiles",
     "WSSettings",
+    "config_from_json",
+    "config_to_json",
     "default_config_path",
     "load_config",
 ]
@@ -362,6 +364,28 @@ def _is_ipv6(text: str) -> bool:
         return ipaddress.ip_address(text).version == 6
     except ValueError:
         return False
+
+
+def config_to_json(config: Config) -> dict[str, Any]:
+    """``config`` as JSON-ready data (paths as strings), the inverse of :func:`config_from_json`."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, tuple):
+            return [plain(item) for item in value]
+        return value
+
+    data: dict[str, Any] = plain(config)
+    return data
+
+
+def config_from_json(data: dict[str, Any], source: str = "the harness state") -> Config:
+    """A :class:`Config` from :func:`config_to_json` data, validated like a config file."""
+    config: Config = _build(Config, data, "", _Source(source, Path("/")))
+    return config
 
 
 def load_config(

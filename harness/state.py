@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class HarnessState:
     run_dir: str
     doc_root: str
     spki_pin: str
+    config: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to the state file."""
@@ -50,6 +51,7 @@ class HarnessState:
             "run_dir": self.run_dir,
             "doc_root": self.doc_root,
             "spki_pin": self.spki_pin,
+            "config": self.config,
         }
 
 
@@ -111,6 +113,7 @@ def read_state(path: str | os.PathLike[str]) -> HarnessState:
             run_dir=str(data.get("run_dir", "")),
             doc_root=str(data.get("doc_root", "")),
             spki_pin=str(data.get("spki_pin", "")),
+            config=dict(data.get("config") or {}),
         )
     except KeyError as exc:
         raise StateError(f"{path}: missing key {exc.args[0]!r}") from None

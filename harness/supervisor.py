@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .children import ServerSpec, server_process_main, stash_process_main
-from .config import SCHEMES, Config, ConfigError, Ports, TLSFiles
+from .config import SCHEMES, Config, ConfigError, Ports, TLSFiles, config_to_json
 from .listeners import BindError, bind_listener, is_loopback
 from .stash.envconfig import Address, encode_env_config, store_env_config
 from .state import HarnessState, remove_state, write_state
@@ -350,6 +350,7 @@ class Supervisor:
             run_dir=str(self.run_dir),
             doc_root=str(self.config.doc_root),
             spki_pin=pin,
+            config=config_to_json(self.config),
         )
         write_state(self.state_file, self._state)
 

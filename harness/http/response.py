@@ -181,16 +181,6 @@ def status_line(version: str, code: int, message: str | bytes | None) -> bytes:
     return b"%s %d %s\r\n" % (version.encode("ascii"), code, encode_header_part(message, "reason phrase"))
 
 
-def serialize_head(
-    version: str, code: int, message: str | bytes | None, headers: Iterable[tuple[bytes, bytes]]
-) -> bytes:
-    """A complete response head: status line, header lines and the blank line."""
-    parts = [status_line(version, code, message)]
-    parts.extend(b"%s: %s\r\n" % pair for pair in headers)
-    parts.append(b"\r\n")
-    return b"".join(parts)
-
-
 def _check_status(code: object) -> int:
     if isinstance(code, int) and not isinstance(code, bool):
         number = code

@@ -22,6 +22,7 @@ from harness.launcher import HarnessProcess
 from harness.stash import Stash, StashUnavailable
 from harness.stash.envconfig import decode_env_config
 from pytest_harness import Harness
+from tests.support import wait_until
 
 SERVERS = ("http", "https", "ws", "wss")
 
@@ -235,8 +236,8 @@ def test_restart_policy_brings_a_server_back_on_its_port_with_the_same_stash(tmp
         )
         assert response.text == "kept across the restart"
         assert "restarting it on the same port with the same stash" in process.logs()
-        new_pid = json.loads(process.state_file.read_text())["server_pids"]["http"]
-        assert new_pid != old_pid
+        # The state file is rewritten once the supervisor has read the new process's ready message.
+        assert wait_until(lambda: json.loads(process.state_file.read_text())["server_pids"]["http"] != old_pid)
         assert psutil.pid_exists(state.pid)
     finally:
         assert process.stop() == 0

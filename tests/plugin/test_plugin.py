@@ -340,3 +340,11 @@ def test_pytest_playwright_page_points_at_the_harness_with_one_line(pytester: py
         """
     )
     pytester.runpytest_subprocess("-p", "no:xdist").assert_outcomes(passed=1)
+
+
+def test_the_harness_fixture_carries_the_config_with_real_ports(harness: Harness) -> None:
+    config = harness.config
+    assert config.bind_address == "127.0.0.1"
+    assert harness.urls["https"].endswith(f":{config.ports.https}")
+    assert config.ports.https != 0
+    assert config.doc_root == harness.doc_root

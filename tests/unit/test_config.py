@@ -371,3 +371,16 @@ def test_file_that_is_not_utf8_is_config_error(tmp_path: Path) -> None:
 
 def test_directory_instead_of_a_file_is_config_error(tmp_path: Path) -> None:
     assert error_of(tmp_path).startswith(f"{tmp_path}: cannot read the configuration: ")
+
+
+def test_config_round_trips_through_json(tmp_path) -> None:
+    from harness.config import config_from_json, config_to_json
+
+    user = tmp_path / "user.json"
+    tls = {"cert": "c.pem", "key": "k.pem", "ca_cert": "ca.pem"}
+    user.write_text(json.dumps({"ports": {"http": 8123}, "tls": tls}))
+    for name in ("c.pem", "k.pem", "ca.pem"):
+        (tmp_path / name).write_text("x")
+    config = load_config(user)
+    data = json.loads(json.dumps(config_to_json(config)))
+    assert config_from_json(data) == config
