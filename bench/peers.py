@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar
 
 from .common import BENCH, DOCROOT, PEER_HANDLERS, Child, Hung, free_port, wait_until
 
@@ -52,7 +53,32 @@ def peer_tls(directory: Path) -> PeerTLS:
     return tls
 
 
-class WptServer:
+_P = TypeVar("_P", bound="_PeerProcess")
+
+
+class _PeerProcess:
+    """A peer server in a child process: stopped on exit from a ``with`` block."""
+
+    child: Child | None
+
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
+
+    def __enter__(self: _P) -> _P:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class WptServer(_PeerProcess):
     """wptserve's stash, HTTP and HTTPS servers (and with ``websockets``, pywebsocket3 in-process)."""
 
     def __init__(self, tls: PeerTLS, *, websockets: bool = False, env: dict[str, str] | None = None) -> None:
@@ -125,21 +151,8 @@ class WptServer:
             raise Hung(f"wptserve did not exit within {timeout:g} s of SIGTERM") from None
         return time.monotonic() - started
 
-    def stop(self) -> None:
-        if self.child is not None:
-            self.child.stop()
 
-    def __enter__(self) -> WptServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-
-class PywebsocketServer:
+class PywebsocketServer(_PeerProcess):
     """``python -m pywebsocket3.standalone`` serving :data:`PEER_HANDLERS`, plain or TLS."""
 
     def __init__(self, tls: PeerTLS | None = None) -> None:
@@ -187,16 +200,3 @@ class PywebsocketServer:
 
     def url(self, path: str) -> str:
         return f"{self.scheme}://127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> None:
-        if self.child is not None:
-            self.child.stop()
-
-    def __enter__(self) -> PywebsocketServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

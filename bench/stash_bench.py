@@ -77,11 +77,11 @@ class _Variant:
         return self.server_cpu / self.single_pairs * 1e6
 
 
-def _our_pair(state: HarnessState) -> Callable[[], Pair]:
-    address, authkey = decode_env_config(state.stash_config)
+def _stash_pair(stash_class: Any, address: Any, authkey: bytes) -> Callable[[], Pair]:
+    """A pair (put, then take) on a fresh ``stash_class(PATH, address, authkey)`` per thread."""
 
     def make() -> Pair:
-        stash = Stash(PATH, address, authkey)
+        stash = stash_class(PATH, address, authkey)
 
         def pair(key: str) -> None:
             stash.put(key, VALUE)
@@ -90,21 +90,17 @@ def _our_pair(state: HarnessState) -> Callable[[], Pair]:
         return pair
 
     return make
+
+
+def _our_pair(state: HarnessState) -> Callable[[], Pair]:
+    address, authkey = decode_env_config(state.stash_config)
+    return _stash_pair(Stash, address, authkey)
 
 
 def _wpt_pair(address: Any, authkey: bytes) -> Callable[[], Pair]:
     from wptserve.stash import Stash as WptStash
 
-    def make() -> Pair:
-        stash = WptStash(PATH, address, authkey)
-
-        def pair(key: str) -> None:
-            stash.put(key, VALUE)
-            stash.take(key)
-
-        return pair
-
-    return make
+    return _stash_pair(WptStash, address, authkey)
 
 
 def _raw_pair(manager: RawManager) -> Callable[[], Pair]:

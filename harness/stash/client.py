@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.managers as managers
 import os
+import pickle
 import secrets
 import threading
 import weakref
@@ -24,8 +25,9 @@ from typing import Any, ClassVar
 from . import codec
 from .envconfig import Address
 from .errors import StashError, StashUnavailable
-from .manager import SERVICE_TYPEID, StashManager
+from .manager import SERVICE_TYPEID, STASH_CONNECTION, StashManager
 from .store import EntryInfo, owner_id
+from .wire import FrameReader, write_frame
 
 __all__ = ["ManagerBackend", "process_identity"]
 
@@ -34,6 +36,7 @@ _MAX_IDLE = 32
 _dispatch: Any = getattr(managers, "dispatch")  # noqa: B009
 _AUTO_PROXY: Any = getattr(managers, "AutoProxy")  # noqa: B009
 _identity = f"{os.getpid()}-{secrets.token_hex(4)}"
+_thread_owner = threading.local()  # this thread's owner id, built once
 
 
 def process_identity() -> str:
@@ -43,6 +46,25 @@ def process_identity() -> str:
 
 def _describe_address(address: Address) -> str:
     return address if isinstance(address, str) else f"{address[0]}:{address[1]}"
+
+
+class _Channel:
+    """A pooled connection: the authenticated manager connection, framed by :mod:`.wire`."""
+
+    __slots__ = ("_conn", "_fd", "_reader")
+
+    def __init__(self, conn: mpc.Connection) -> None:
+        self._conn = conn
+        self._fd = conn.fileno()
+        self._reader = FrameReader(self._fd)
+
+    def call(self, request: tuple[Any, ...]) -> Any:
+        """Send one request, return the ``(kind, result)`` reply."""
+        write_frame(self._fd, pickle.dumps(request, pickle.HIGHEST_PROTOCOL))
+        return pickle.loads(self._reader.read())
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 class ManagerBackend:
@@ -55,7 +77,7 @@ class ManagerBackend:
     def __init__(self, address: Address, authkey: bytes) -> None:
         self.address = address
         self._authkey = authkey
-        self._idle: list[mpc.Connection] = []
+        self._idle: list[_Channel] = []
         self._idle_lock = threading.Lock()
         self._service_id: str | None = None
         self._manager: StashManager | None = None
@@ -95,15 +117,15 @@ class ManagerBackend:
         except (OSError, EOFError) as exc:
             raise self._gone(exc) from None
 
-    def _connect(self) -> mpc.Connection:
-        """A new connection in the manager's serve mode, ready for method calls."""
+    def _connect(self) -> _Channel:
+        """A new authenticated connection, served by the stash's lean loop."""
         conn = self._open()
         try:
-            _dispatch(conn, None, "accept_connection", ("harness-stash",))
+            _dispatch(conn, None, "accept_connection", (STASH_CONNECTION,))
         except (OSError, EOFError) as exc:
             conn.close()
             raise self._gone(exc) from None
-        return conn
+        return _Channel(conn)
 
     def _handshake(self) -> None:
         # Creating the service reference is a one-shot request on its own connection.
@@ -128,8 +150,7 @@ class ManagerBackend:
         if conn is None:
             conn = self._connect()
         try:
-            conn.send((self._service_id, method, args, {}))
-            kind, result = conn.recv()
+            kind, result = conn.call((self._service_id, method, args, {}))
         except BaseException as exc:
             # The reply may still be on its way; this connection cannot be reused.
             conn.close()
@@ -205,7 +226,10 @@ class ManagerBackend:
     # -- manager proxies ------------------------------------------------------------------
 
     def _owner(self) -> str:
-        return owner_id(_identity, threading.get_ident())
+        owner: str | None = getattr(_thread_owner, "id", None)
+        if owner is None or not owner.startswith(_identity):
+            owner = _thread_owner.id = owner_id(_identity, threading.get_ident())
+        return owner
 
     def _get_manager(self) -> StashManager:
         if self._manager is None:

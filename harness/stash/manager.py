@@ -9,17 +9,21 @@ Clients authenticate with the run's authkey before the server unpickles anything
 
 from __future__ import annotations
 
+import pickle
 import queue
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from multiprocessing import process
 from multiprocessing.managers import BaseManager
+from multiprocessing.managers import Server as ManagerServer
 from typing import Any
 
 from .codec import ProxyRef
 from .errors import StashError
 from .store import EntryInfo, StashStore
+from .wire import FrameReader, write_frame
 
 __all__ = ["SERVICE_TYPEID", "StashManager", "StashService", "run_stash_server"]
 
@@ -43,7 +47,8 @@ class StashService:
         return {"protocol": PROTOCOL_VERSION, "max_value_bytes": self.store.max_value_bytes}
 
     def put(self, path: str, key: str, payload: bytes, refs: tuple[ProxyRef, ...], owner: str) -> None:
-        _check_types(path=(path, str), key=(key, str), payload=(payload, bytes), owner=(owner, str))
+        if not (type(path) is str and type(key) is str and type(payload) is bytes and type(owner) is str):
+            _check_types(path=(path, str), key=(key, str), payload=(payload, bytes), owner=(owner, str))
         idents = self._hold(refs)
         try:
             self.store.put(path, key, payload, idents, owner)
@@ -52,7 +57,8 @@ class StashService:
             raise
 
     def take(self, path: str, key: str, timeout: float | None, owner: str) -> tuple[bytes, tuple[str, ...]] | None:
-        _check_types(path=(path, str), key=(key, str), owner=(owner, str))
+        if not (type(path) is str and type(key) is str and type(owner) is str):
+            _check_types(path=(path, str), key=(key, str), owner=(owner, str))
         if timeout is not None and not isinstance(timeout, float):
             raise TypeError("timeout must be a float or None")
         entry = self.store.take(path, key, timeout, owner)
@@ -158,6 +164,56 @@ _SERVICE_METHODS = (
 )
 
 
+STASH_CONNECTION = "harness-stash"
+# What the pooled stash connections call; get_queue returns a proxy and takes the stdlib path.
+_FAST_METHODS = tuple(name for name in _SERVICE_METHODS if name != "get_queue")
+
+
+class _StashServer(ManagerServer):
+    """The manager's server, with a lean loop for the stash's own pooled connections.
+
+    A connection is authenticated as usual first (nothing is unpickled before that). One
+    that names itself :data:`STASH_CONNECTION` only calls the plain methods of the one
+    :class:`StashService`, so it is served here: one buffered read per request, plain
+    pickle both ways. Every other connection (queue proxies) gets the stdlib's loop.
+    """
+
+    def accept_connection(self, c: Any, name: str) -> None:
+        if name != STASH_CONNECTION:
+            super().accept_connection(c, name)
+            return
+        threading.current_thread().name = name
+        c.send(("#RETURN", None))
+        self._serve_stash(c)
+
+    def _serve_stash(self, conn: Any) -> None:
+        service = _get_service()
+        calls = {name: getattr(service, name) for name in _FAST_METHODS}
+        fd = conn.fileno()
+        reader = FrameReader(fd)
+        while True:
+            try:
+                request = reader.read()
+            except (EOFError, OSError):
+                return
+            try:
+                _ident, name, args, kwds = pickle.loads(request)
+                call = calls.get(name)
+                if call is None:
+                    raise AttributeError(f"the stash has no method {name!r}")
+                reply: tuple[str, Any] = ("#RETURN", call(*args, **kwds))
+            except Exception as exc:  # noqa: BLE001 - the client re-raises it
+                reply = ("#ERROR", exc)
+            try:
+                payload = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # noqa: BLE001 - e.g. an exception that does not pickle
+                payload = pickle.dumps(("#ERROR", StashError(f"the stash could not send its reply: {exc}")))
+            try:
+                write_frame(fd, payload)
+            except OSError:
+                return
+
+
 class StashManager(BaseManager):
     """The manager class both the stash server and :meth:`Stash.get_queue` clients use."""
 
@@ -185,7 +241,7 @@ def run_stash_server(
     """
     global _service
     _service = StashService(StashStore(max_value_bytes))
-    server = StashManager(address=address, authkey=authkey).get_server()
+    server = _StashServer(StashManager._registry, address, authkey, "pickle")  # type: ignore[attr-defined]
 
     def stop(signum: int, frame: object) -> None:
         raise SystemExit(0)

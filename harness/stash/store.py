@@ -20,20 +20,36 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import StashError
 
 __all__ = ["Entry", "EntryInfo", "StashStore", "owner_id"]
 
 
-@dataclass(frozen=True)
 class Entry:
-    """One stored value: its pickled bytes and the manager objects it refers to."""
+    """One stored value: its pickled bytes and the manager objects it refers to.
 
-    payload: bytes
-    refs: tuple[str, ...] = ()
-    created: float = field(default_factory=time.monotonic, compare=False)
+    Two entries are equal when those are; ``created`` (monotonic seconds) is not compared.
+    """
+
+    __slots__ = ("created", "payload", "refs")
+
+    def __init__(self, payload: bytes, refs: tuple[str, ...] = (), created: float | None = None) -> None:
+        self.payload = payload
+        self.refs = refs
+        self.created = time.monotonic() if created is None else created
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return self.payload == other.payload and self.refs == other.refs
+
+    def __hash__(self) -> int:
+        return hash((self.payload, self.refs))
+
+    def __repr__(self) -> str:
+        return f"Entry(payload={self.payload!r}, refs={self.refs!r})"
 
 
 @dataclass(frozen=True)

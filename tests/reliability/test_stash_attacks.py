@@ -102,3 +102,16 @@ def test_nothing_a_client_sends_before_authenticating_is_unpickled(strict_harnes
     key = uuid.uuid4()
     strict_harness.stash("/attacks").put(key, "still fine")
     assert strict_harness.stash("/attacks").take(key) == "still fine"
+
+
+def test_unknown_or_malformed_calls_get_errors_and_the_connection_goes_on(strict_harness: Harness) -> None:
+    backend = strict_harness.stash("/attacks").backend
+    with pytest.raises(AttributeError, match="the stash has no method 'drop_everything'"):
+        backend._call("drop_everything")  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        backend._call("put", "only one argument")  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="path must be str"):
+        backend._call("put", 1, "key", b"payload", (), "owner")  # type: ignore[attr-defined]
+    key = uuid.uuid4()
+    strict_harness.stash("/attacks").put(key, "after the bad calls")
+    assert strict_harness.stash("/attacks").take(key) == "after the bad calls"
