@@ -7,6 +7,7 @@ pipe, starts a daemon thread per accepted connection, and turns away connections
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import selectors
@@ -44,11 +45,6 @@ class Acceptor:
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
 
-    @property
-    def active(self) -> int:
-        """Connections being served now."""
-        return self._active
-
     def release_slot(self) -> None:
         """Give back a connection's slot before its thread ends (a handler stuck past its timeout)."""
         with self._changed:
@@ -75,6 +71,10 @@ class Acceptor:
         except OSError as exc:
             if not self._stopping:
                 self.logger.error("%s: accept failed: %s", self.name, exc)
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    # Out of descriptors or memory: the listener stays readable, so without a
+                    # pause this loop would spin; connections wait in the backlog meanwhile.
+                    self._wake_wait(0.1)
             return
         sock.setblocking(True)
         with self._changed:
@@ -91,7 +91,12 @@ class Acceptor:
                 sock.close()
             return
         thread = threading.Thread(target=self._run, args=(sock, address), name=f"{self.name}-conn", daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError as exc:  # "can't start new thread": out of threads or memory
+            self.logger.error("%s: cannot start a thread for %s: %s", self.name, address, exc)
+            sock.close()
+            self.release_slot()
 
     def _run(self, sock: socket.socket, address: Any) -> None:
         slot = _Slot(self)
@@ -113,6 +118,11 @@ class Acceptor:
             os.write(self._wake_w, b"x")
         except OSError:
             pass
+
+    def _wake_wait(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, or until :meth:`stop` is called."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._stopping, seconds)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no connection is being served; ``False`` if ``timeout`` ran out."""

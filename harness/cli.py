@@ -32,10 +32,6 @@ def setup_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     logging.getLogger("harness").setLevel(level.upper())
-    # websockets narrates every connection at INFO; keep its warnings unless debugging.
-    quiet = logging.DEBUG if level == "debug" else logging.WARNING
-    for scheme in ("ws", "wss"):
-        logging.getLogger(f"harness.{scheme}.websockets").setLevel(quiet)
 
 
 def _parser() -> argparse.ArgumentParser:

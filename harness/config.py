@@ -99,7 +99,6 @@ class WSSettings:
     max_connections: int = _range(1, 100_000)
     open_timeout: float = _range(0, exclusive_min=True)
     close_timeout: float = _range(0, exclusive_min=True)
-    ping_interval: Union[float, None] = _range(0, exclusive_min=True)
     max_message_bytes: int = _range(1)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote_to_bytes
 
@@ -138,8 +137,3 @@ class DocRoot:
         if not stat.S_ISREG(st.st_mode):
             raise PathRefused(404, f"no WebSocket handler for {url_path} (looked for {'/'.join(segments)})")
         return Target("ws_handler", real, url_path, st)
-
-    def url_path_of(self, fs_path: str | Path) -> str:
-        """The URL path of a file under the root (for directory listings)."""
-        relative = os.path.relpath(fs_path, self.root)
-        return "/" + relative.replace(os.sep, "/")

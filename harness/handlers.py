@@ -14,18 +14,15 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
-__all__ = ["HandlerCache", "HandlerLoadError", "add_import_root", "format_exception"]
+from .files import recently_modified, signature
 
-# A file modified this recently may be modified again within the filesystem's timestamp
-# resolution; its bytes are compared instead of trusting the stat signature alone.
-_RECENT_SECONDS = 2.0
+__all__ = ["HandlerCache", "HandlerLoadError", "add_import_root", "format_exception"]
 
 
 class HandlerLoadError(Exception):
@@ -75,10 +72,9 @@ class HandlerCache:
                 st = os.stat(path)
             except OSError as exc:
                 raise HandlerLoadError(f"handler file {path} cannot be read: {exc.strerror}") from None
-        signature = (st.st_mtime_ns, st.st_size, st.st_ino)
+        version = signature(st)
         cached = self._compiled.get(path)
-        recent = time.time() - st.st_mtime < _RECENT_SECONDS
-        if cached is not None and cached.signature == signature and not recent:
+        if cached is not None and cached.signature == version and not recently_modified(st):
             return cached.code
         try:
             with open(path, "rb") as handle:
@@ -98,7 +94,7 @@ class HandlerCache:
                     format_exception(exc),
                 ) from None
         with self._lock:
-            self._compiled[path] = _Compiled(signature, source, code)
+            self._compiled[path] = _Compiled(version, source, code)
         return code
 
     def load_main(
@@ -122,9 +118,7 @@ class HandlerCache:
         namespace: dict[str, Any] = {"__file__": path, "__name__": "__harness_handler__", "__builtins__": __builtins__}
         try:
             exec(code, namespace)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - others (a handler timeout, Ctrl-C) propagate
             raise HandlerLoadError(
                 f"handler file {path} raised {type(exc).__name__} while loading: {exc}", format_exception(exc)
             ) from None

@@ -16,16 +16,28 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from .state import HarnessState, read_state
 
 __all__ = ["HarnessProcess", "HarnessStartError"]
 
 READY_MARKER = b"harness: ready"
+
+
+def _drain(stream: IO[bytes], log_file: Path) -> None:
+    """Copy what the harness prints after its ready line to the end of its log file."""
+    try:
+        with open(log_file, "ab", buffering=0) as log:
+            while chunk := os.read(stream.fileno(), 65536):
+                log.write(chunk)
+    except (OSError, ValueError):
+        pass  # the pipe or the file closed: the harness is gone
 
 
 class HarnessStartError(RuntimeError):
@@ -62,13 +74,14 @@ class HarnessProcess:
         self.env = env
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
+        self._drainer: threading.Thread | None = None
         self.state: HarnessState | None = None
         self.startup_seconds: float | None = None
 
     def start(self) -> HarnessState:
         """Start and wait until every server is ready; :class:`HarnessStartError` otherwise."""
         started = time.monotonic()
-        log = open(self.log_file, "wb")  # noqa: SIM115 - the child writes to it for its whole life
+        log = open(self.log_file, "ab")  # noqa: SIM115 - the child writes to it for its whole life
         try:
             self.process = subprocess.Popen(
                 self.args,
@@ -103,6 +116,9 @@ class HarnessProcess:
                 output += chunk
         self.startup_seconds = time.monotonic() - started
         self.state = read_state(self.state_file)
+        # Handlers may print: keep the pipe drained (into the log) so their writes never block.
+        self._drainer = threading.Thread(target=_drain, args=(self.process.stdout, self.log_file), daemon=True)
+        self._drainer.start()
         return self.state
 
     def _failure(self, summary: str) -> str:
@@ -127,7 +143,10 @@ class HarnessProcess:
                 except ProcessLookupError:
                     pass
                 process.wait()
-        if process.stdout is not None:
+        if self._drainer is not None:
+            # It ends at EOF, once every process holding the pipe has exited.
+            self._drainer.join(5)
+        if process.stdout is not None and (self._drainer is None or not self._drainer.is_alive()):
             process.stdout.close()
         return process.returncode
 

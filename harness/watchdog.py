@@ -11,6 +11,7 @@ setting a deadline on every request keeps no trace of the requests that finished
 from __future__ import annotations
 
 import ctypes
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -71,7 +72,10 @@ class Watchdog:
                     self._next_wake = float("inf")
                     continue
             for timer in due:
-                timer.callback()
+                try:
+                    timer.callback()
+                except Exception:  # one failing deadline must not stop all the others
+                    logging.getLogger("harness.watchdog").exception("a deadline callback failed")
 
 
 def raise_in_thread(thread_ident: int, exception: type[BaseException]) -> bool:

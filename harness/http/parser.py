@@ -25,6 +25,11 @@ _FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*\Z")
 _TARGET = re.compile(rb"[\x21-\x7e\x80-\xff]+\Z")
 _VERSION = re.compile(rb"HTTP/(\d)\.(\d)\Z")
 _DIGITS = re.compile(rb"[0-9]+\Z")
+# RFC 3986 host (reg-name or bracketed IP literal) and an optional port; nothing that would
+# change the path once pasted in front of it ("/", "?", "#", "@").
+_AUTHORITY = rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]{0,5})?"
+_HOST = re.compile(_AUTHORITY + rb"\Z")
+_ABSOLUTE = re.compile(rb"(?i)(https?|wss?)://" + _AUTHORITY + rb"([/?][^#]*)?\Z")
 _HEAD_END = re.compile(rb"\n\r?\n")
 _MAX_CONTENT_LENGTH_DIGITS = 18
 
@@ -137,8 +142,10 @@ def _parse_request_line(line: bytes) -> tuple[str, str, str]:
     method, target, version = parts
     if not _TOKEN.match(method):
         raise ProtocolError(400, f"invalid method {method[:40].decode('latin-1')!r}")
-    if not _TARGET.match(target):
+    if not _TARGET.match(target) or b"#" in target:
         raise ProtocolError(400, "invalid characters in the request target")
+    if not target.startswith(b"/") and target != b"*" and not _ABSOLUTE.match(target):
+        raise ProtocolError(400, f"invalid request target {target[:60].decode('latin-1')!r}")
     match = _VERSION.match(version)
     if match is None:
         raise ProtocolError(400, f"invalid HTTP version {version[:20].decode('latin-1')!r}")
@@ -183,6 +190,8 @@ def _interpret(method: str, target: str, version: str, headers: list[tuple[bytes
             connection_tokens.update(part.strip().lower() for part in value.split(b","))
         elif lower == b"host":
             hosts += 1
+            if not _HOST.match(value):
+                raise ProtocolError(400, f"invalid Host header {value[:60].decode('latin-1')!r}")
         elif lower == b"expect":
             if value.lower() != b"100-continue":
                 raise ProtocolError(417, f"unsupported Expect value {value[:40].decode('latin-1')!r}")
@@ -236,6 +245,7 @@ class ChunkedDecoder:
     """
 
     _MAX_LINE = 4096
+    _MAX_TRAILER = 16384
 
     def __init__(self, max_body: int | None = None) -> None:
         self.max_body = max_body
@@ -245,6 +255,7 @@ class ChunkedDecoder:
         self._buffer = bytearray()
         self._state = "size"  # size -> data -> data_end -> size ... -> trailer
         self._remaining = 0
+        self._trailer_bytes = 0
 
     def feed(self, data: bytes) -> bytes:
         """Decode what ``data`` completes; raises :class:`ProtocolError` on bad framing."""
@@ -289,6 +300,10 @@ class ChunkedDecoder:
                     self._buffer.clear()
                 elif b":" not in line:
                     raise ProtocolError(400, "malformed trailer field in a chunked body")
+                else:
+                    self._trailer_bytes += len(line)
+                    if self._trailer_bytes > self._MAX_TRAILER:
+                        raise ProtocolError(431, f"chunked trailer fields over {self._MAX_TRAILER} bytes")
         return bytes(out)
 
     def _take_line(self) -> bytes | None:

@@ -62,6 +62,21 @@ def _lookup_key(name: str | bytes) -> bytes:
     raise TypeError(f"header names are str or bytes, not {type(name).__name__}")
 
 
+def plain_text_error(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> bytes:
+    """A whole plain-text error response that ends the connection (protocol errors, refusals)."""
+    body = (message.rstrip("\n") + "\n").encode("utf-8", "replace")
+    lines = [
+        status_line("HTTP/1.1", status, None),
+        b"Content-Type: text/plain; charset=utf-8\r\n",
+        b"Content-Length: %d\r\n" % len(body),
+        b"Server: " + _SERVER_HEADER + b"\r\n",
+        *(b"%s: %s\r\n" % (encode_header_part(n, "name"), encode_header_part(v, "value")) for n, v in headers),
+        b"Connection: close\r\n\r\n",
+        body,
+    ]
+    return b"".join(lines)
+
+
 class ResponseHeaders:
     """Response headers, in order, case-insensitive; values are stored as bytes.
 
@@ -460,3 +475,14 @@ class ResponseWriter:
 
     def flush(self) -> None:
         """Writes are unbuffered; present for compatibility."""
+
+    def finish(self) -> bool:
+        """After the handler: send a head it began but never ended; whether the head was complete.
+
+        wptserve writes each header as it comes, so an unfinished head reaches the client as
+        written; the transport then closes the connection.
+        """
+        if self._head:
+            head, self._head = b"".join(self._head), []
+            self._sink.send(head)
+        return self._headers_ended

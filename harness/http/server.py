@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..acceptor import Acceptor, current_slot
 from ..config import HTTPSettings
+from ..interrupts import interrupt
 from ..server_context import ServerContext
 from ..sockets import RecvTimeout, shut
-from ..watchdog import Watchdog, raise_in_thread
+from ..watchdog import Watchdog
 from .app import HandlerTimeout, HTTPApp
-from .parser import ChunkedDecoder, ProtocolError, RequestHead, find_head_end, parse_head, status_reason
+from .parser import ChunkedDecoder, ProtocolError, RequestHead, find_head_end, parse_head
 from .request import Request
-from .response import ClientDisconnected, Response
+from .response import ClientDisconnected, Response, plain_text_error
 
 if TYPE_CHECKING:
     from ..ws.connection import WebSocket
@@ -39,15 +40,6 @@ _TLS_RECORD_HANDSHAKE = 0x16
 
 class _Closed(Exception):
     """The client closed the connection, or went quiet between requests: stop quietly."""
-
-
-def _error_bytes(status: int, message: str, extra_headers: bytes = b"") -> bytes:
-    body = (message.rstrip("\n") + "\n").encode("utf-8", "replace")
-    return (
-        b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n"
-        b"%sConnection: close\r\n\r\n%s"
-        % (status, status_reason(status).encode("latin-1"), len(body), extra_headers, body)
-    )
 
 
 class Channel(Protocol):
@@ -114,7 +106,7 @@ class HTTPServer:
             connections = list(self._connections)
         for connection in connections:
             if connection.upgraded is not None:
-                threading.Thread(target=_going_away, args=(connection.upgraded,), daemon=True).start()
+                connection.upgraded.going_away()
             else:
                 connection.close_if_idle()
         return self.acceptor.wait_idle(timeout)
@@ -124,7 +116,9 @@ class HTTPServer:
             return  # no TLS session to speak through; the close says enough
         try:
             sock.settimeout(0.5)
-            sock.sendall(_error_bytes(503, f"the server already has {self.settings.max_connections} connections open"))
+            sock.sendall(
+                plain_text_error(503, f"the server already has {self.settings.max_connections} connections open")
+            )
         except OSError:
             pass
 
@@ -137,13 +131,6 @@ class HTTPServer:
         finally:
             with self._connections_lock:
                 self._connections.discard(connection)
-
-
-def _going_away(ws: WebSocket) -> None:
-    try:
-        ws.close(1001, "the server is shutting down")
-    except Exception:  # noqa: BLE001 - best effort at shutdown
-        pass
 
 
 class _Connection:
@@ -208,7 +195,9 @@ class _Connection:
         if first[0] != _TLS_RECORD_HANDSHAKE:
             self.server.logger.info("%s: plain text from %s on a TLS port", self.server.context.scheme, self.address)
             self._send_raw(
-                _error_bytes(400, "this port speaks TLS; the request was sent in plain text (use https:// or wss://)")
+                plain_text_error(
+                    400, "this port speaks TLS; the request was sent in plain text (use https:// or wss://)"
+                )
             )
             return False
         tls = self.server.ssl_context.wrap_socket(self.sock, server_side=True, do_handshake_on_connect=False)
@@ -242,9 +231,12 @@ class _Connection:
         scanned = 0
         limit = self.settings.max_header_bytes
         while True:
-            if buffer:
-                while buffer and buffer[0] in (0x0D, 0x0A):
-                    del buffer[:1]  # RFC 9112: ignore empty lines before a request
+            if buffer and deadline is None:
+                # From the first byte, even an empty line: a client sending CRLFs now and then
+                # must not hold the connection open forever.
+                deadline = time.monotonic() + self.settings.header_timeout
+            while buffer and buffer[0] in (0x0D, 0x0A):
+                del buffer[:1]  # RFC 9112: ignore empty lines before a request
             if buffer:
                 end = find_head_end(buffer, scanned)
                 if end >= 0:
@@ -256,8 +248,6 @@ class _Connection:
                 if len(buffer) > limit:
                     raise ProtocolError(431, f"the request head is over the limit of {limit} bytes")
                 scanned = len(buffer)
-                if deadline is None:
-                    deadline = time.monotonic() + self.settings.header_timeout
             if deadline is None:
                 timeout = self.settings.keep_alive_timeout if self.requests else self.settings.header_timeout
             else:
@@ -354,15 +344,16 @@ class _Connection:
         self._handler_done = False
         try:
             server.app.handle(request, response)
+            if self._timed_out:
+                return False
+            # The deadline covers sending the body too: a handler's generator may block.
+            keep_alive = head.keep_alive and not response.close_connection
+            keep_alive = self._send_response(head, response, keep_alive)
         finally:
             if timer is not None:
                 with self._send_lock:
                     timer.cancel()
                     self._handler_done = True
-        if self._timed_out:
-            return False
-        keep_alive = head.keep_alive and not response.close_connection
-        keep_alive = self._send_response(head, response, keep_alive)
         if server.access_log:
             server.logger.info(
                 '%s - "%s %s %s" %d', self.address[0], head.method, head.target, head.version, response.status[0]
@@ -371,7 +362,9 @@ class _Connection:
 
     def _send_response(self, head: RequestHead, response: Response, keep_alive: bool) -> bool:
         if response.writer_used:
-            return keep_alive and response.writer.has_content_length
+            # What the handler wrote is all that goes out (a head it left unfinished too).
+            complete = response.writer.finish()
+            return keep_alive and complete and response.writer.has_content_length
         if not keep_alive:
             response.close_connection = True
         elif head.version == "HTTP/1.0" and "connection" not in response.headers:
@@ -380,10 +373,19 @@ class _Connection:
         bodiless = code < 200 or code in (204, 304)
         send_body = head.method != "HEAD" or response.send_body_for_head_request
         content = response.content
-        if isinstance(content, (list, tuple)):  # finite and in memory: send with a length
-            content = b"".join(response.iter_content())
-        if isinstance(content, (bytes, str)) or bodiless:
-            data = b"" if bodiless else response.encode(content)
+        try:
+            if isinstance(content, (bytearray, memoryview)):
+                content = bytes(content)
+            elif isinstance(content, (list, tuple)):  # finite and in memory: send with a length
+                content = b"".join(response.iter_content())
+            if isinstance(content, str):
+                content = response.encode(content)
+        except Exception as exc:  # noqa: BLE001 - whatever the handler put in content
+            self.server.logger.error("%s %s: the response body cannot be sent: %s", head.method, head.target, exc)
+            self.send(plain_text_error(500, f"the handler's response body cannot be sent: {type(exc).__name__}: {exc}"))
+            return False
+        if isinstance(content, bytes) or bodiless:
+            data = b"" if bodiless else content
             head_bytes = response.head_bytes(None if bodiless else len(data))
             self.send(head_bytes + data if send_body else head_bytes)
             return keep_alive
@@ -394,17 +396,20 @@ class _Connection:
             response.close_connection = True
             keep_alive = False
         self.send(response.head_bytes(None, chunked=chunked))
+        if not send_body:  # HEAD: the stream is never read
+            close = getattr(content, "close", None)
+            if callable(close):
+                close()
+            return keep_alive
         try:
             for piece in response.iter_content():
-                if not send_body:
-                    continue
                 self.send(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
         except ClientDisconnected:
             raise
         except Exception as exc:  # noqa: BLE001 - a handler's generator may raise anything
             self.server.logger.error("%s %s: the response body failed mid-stream: %s", head.method, head.target, exc)
             return False
-        if chunked and send_body:
+        if chunked:
             self.send(b"0\r\n\r\n")
         return keep_alive
 
@@ -430,27 +435,32 @@ class _Connection:
 
     def _reply_error(self, status: int, message: str) -> None:
         self.server.logger.info("%s: %s: %d %s", self.server.context.scheme, self.address, status, message)
-        self._send_raw(_error_bytes(status, message))
+        self._send_raw(plain_text_error(status, message))
 
     def _handler_timed_out(self) -> None:
         """Watchdog callback: answer 504, close, free the slot, interrupt the handler."""
         limit = self.settings.handler_timeout
-        with self._send_lock:
+        # The handler thread holds the send lock only while a write is under way; a client
+        # too slow to take it must not hold up the watchdog (and every other deadline).
+        locked = self._send_lock.acquire(timeout=0.2)
+        try:
             if self._handler_done:
                 return
             self._timed_out = True
-            if self._bytes_sent == 0:
+            if locked and self._bytes_sent == 0:
+                message = plain_text_error(504, f"the handler did not finish within {limit:g} s (http.handler_timeout)")
                 try:
-                    self.sock.settimeout(1.0)
-                    self.sock.sendall(
-                        _error_bytes(504, f"the handler did not finish within {limit:g} s (http.handler_timeout)")
-                    )
+                    self.sock.setblocking(False)
+                    self.sock.send(message)  # small: fits the socket buffer, or is dropped
                 except (OSError, ValueError):
                     pass
             shut(self.sock)
-            # Delivered at the handler thread's next bytecode, which (holding this lock
-            # now) can only be before it marks itself done.
-            raise_in_thread(self._thread_ident, HandlerTimeout)
+            # At the handler's next bytecode, or when its stash call (if any) returns; while
+            # the lock is held here, that can only be before it marks itself done.
+            interrupt(self._thread_ident, HandlerTimeout)
+        finally:
+            if locked:
+                self._send_lock.release()
         self.server.logger.error(
             "%s: a handler for %s ran past http.handler_timeout (%g s); answered 504",
             self.server.context.scheme,

@@ -10,11 +10,11 @@ import html
 import mimetypes
 import os
 import threading
-import time
 import uuid
 from collections import OrderedDict
 from typing import IO
 
+from ..files import recently_modified, signature
 from .response import Response
 
 __all__ = ["RangeNotSatisfiable", "StaticCache", "content_type_for", "parse_range", "serve_directory", "serve_file"]
@@ -102,6 +102,12 @@ def parse_range(header: bytes, size: int) -> list[tuple[int, int]] | None:
         first, last = first.strip(), last.strip()
         if (first and not first.isdigit()) or (last and not last.isdigit()) or (not first and not last):
             return None
+        # Numbers too big for any file keep their meaning without being parsed (int() of a
+        # very long string is slow or refused): a start past the end, an end at the end.
+        if len(first) > 18:
+            continue
+        if len(last) > 18:
+            last = b"" if first else b"%d" % size
         if not first:  # suffix: the last N bytes
             length = int(last)
             if length == 0 or size == 0:
@@ -136,8 +142,6 @@ class StaticCache:
     Side files are looked up in a listing of their directory, refreshed when its mtime moves.
     """
 
-    _RECENT_SECONDS = 2.0
-
     def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
         self._files: OrderedDict[str, tuple[tuple[int, int, int], bytes]] = OrderedDict()
@@ -147,11 +151,11 @@ class StaticCache:
 
     def content(self, fs_path: str, st: os.stat_result) -> bytes | None:
         """The cached bytes of ``fs_path`` if ``st`` still describes them."""
-        if time.time() - st.st_mtime < self._RECENT_SECONDS:
+        if recently_modified(st):
             return None
         with self._lock:
             entry = self._files.get(fs_path)
-            if entry is None or entry[0] != (st.st_mtime_ns, st.st_size, st.st_ino):
+            if entry is None or entry[0] != signature(st):
                 return None
             self._files.move_to_end(fs_path)
             return entry[1]
@@ -164,7 +168,7 @@ class StaticCache:
             old = self._files.pop(fs_path, None)
             if old is not None:
                 self._size -= len(old[1])
-            self._files[fs_path] = ((st.st_mtime_ns, st.st_size, st.st_ino), data)
+            self._files[fs_path] = (signature(st), data)
             self._size += len(data)
             while self._size > self.max_bytes:
                 _path, (_signature, dropped) = self._files.popitem(last=False)

@@ -9,13 +9,12 @@ thread of a process. The manager transport (:mod:`harness.stash.client`) is the 
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Protocol
 
 from . import codec
-from .client import process_identity
+from .client import current_owner
 from .errors import StashError
-from .store import EntryInfo, StashStore, owner_id
+from .store import EntryInfo, StashStore
 
 __all__ = ["LocalBackend", "StashBackend"]
 
@@ -76,4 +75,4 @@ class LocalBackend:
 
     @staticmethod
     def _owner() -> str:
-        return owner_id(process_identity(), threading.get_ident())
+        return current_owner()

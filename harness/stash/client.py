@@ -11,6 +11,7 @@ per HTTP connection or thread.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import multiprocessing.managers as managers
 import os
@@ -22,14 +23,15 @@ from multiprocessing import connection as mpc
 from multiprocessing.managers import Token
 from typing import Any, ClassVar
 
+from ..interrupts import deferred
 from . import codec
 from .envconfig import Address
 from .errors import StashError, StashUnavailable
-from .manager import SERVICE_TYPEID, STASH_CONNECTION, StashManager
-from .store import EntryInfo, owner_id
+from .manager import PROTOCOL_VERSION, STASH_CONNECTION, StashManager
+from .store import EntryInfo, owner_id, value_too_large
 from .wire import FrameReader, write_frame
 
-__all__ = ["ManagerBackend", "process_identity"]
+__all__ = ["ManagerBackend", "current_owner", "process_identity"]
 
 _MAX_IDLE = 32
 # Not in typeshed, public in the module since Python 3.0.
@@ -37,6 +39,15 @@ _dispatch: Any = getattr(managers, "dispatch")  # noqa: B009
 _AUTO_PROXY: Any = getattr(managers, "AutoProxy")  # noqa: B009
 _identity = f"{os.getpid()}-{secrets.token_hex(4)}"
 _thread_owner = threading.local()  # this thread's owner id, built once
+_thread_serial = itertools.count()  # makes owner ids unique though the OS reuses thread ids
+
+
+def current_owner() -> str:
+    """This thread's identity as a stash lock holder or waiter."""
+    owner: str | None = getattr(_thread_owner, "id", None)
+    if owner is None or not owner.startswith(_identity + "/"):
+        owner = _thread_owner.id = owner_id(_identity, f"{threading.get_ident()}.{next(_thread_serial)}")
+    return owner
 
 
 def process_identity() -> str:
@@ -79,7 +90,6 @@ class ManagerBackend:
         self._authkey = authkey
         self._idle: list[_Channel] = []
         self._idle_lock = threading.Lock()
-        self._service_id: str | None = None
         self._manager: StashManager | None = None
         self.max_value_bytes: int | None = None
         ManagerBackend._all.add(self)
@@ -121,27 +131,23 @@ class ManagerBackend:
         """A new authenticated connection, served by the stash's lean loop."""
         conn = self._open()
         try:
-            _dispatch(conn, None, "accept_connection", (STASH_CONNECTION,))
+            _dispatch(conn, None, "accept_connection", (f"{STASH_CONNECTION}/{_identity}",))
         except (OSError, EOFError) as exc:
             conn.close()
             raise self._gone(exc) from None
         return _Channel(conn)
 
     def _handshake(self) -> None:
-        # Creating the service reference is a one-shot request on its own connection.
-        conn = self._open()
         try:
-            ident, _exposed = _dispatch(conn, None, "create", (SERVICE_TYPEID,))
-        except (OSError, EOFError) as exc:
-            raise self._gone(exc) from None
-        except Exception as exc:  # noqa: BLE001 - whatever the other server answered
+            info = self._call("describe")
+        except StashUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever another kind of server answered
             raise StashUnavailable(
                 f"the server at {_describe_address(self.address)} is not a harness stash ({exc})"
             ) from None
-        finally:
-            conn.close()
-        self._service_id = ident
-        info = self._call("describe")
+        if not isinstance(info, dict) or info.get("protocol") != PROTOCOL_VERSION:
+            raise StashUnavailable(f"the server at {_describe_address(self.address)} speaks another stash protocol")
         self.max_value_bytes = info.get("max_value_bytes")
 
     def _call(self, method: str, *args: Any) -> Any:
@@ -150,7 +156,7 @@ class ManagerBackend:
         if conn is None:
             conn = self._connect()
         try:
-            kind, result = conn.call((self._service_id, method, args, {}))
+            kind, result = conn.call((None, method, args, {}))
         except BaseException as exc:
             # The reply may still be on its way; this connection cannot be reused.
             conn.close()
@@ -187,14 +193,17 @@ class ManagerBackend:
     def put(self, path: str, key: str, value: object) -> None:
         payload, refs = codec.dumps(value, manager_address=self.address)
         if self.max_value_bytes is not None and len(payload) > self.max_value_bytes:
-            raise ValueError(
-                f"stash value for key {key} at path {path!r} is {len(payload)} bytes pickled, "
-                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
-            )
+            raise value_too_large(path, key, len(payload), self.max_value_bytes)
         self._call("put", path, key, payload, refs, self._owner())
 
     def take(self, path: str, key: str, timeout: float | None) -> Any:
-        found = self._call("take", path, key, timeout, self._owner())
+        # A handler timeout waits until the reply is in; the value then goes back.
+        with deferred() as pending:
+            found = self._call("take", path, key, timeout, self._owner())
+        if pending.exception is not None:
+            if found is not None:
+                self._call("restore", path, key, found[0], found[1])
+            raise pending.exception()
         if found is None:
             return None
         payload, held = found
@@ -206,7 +215,14 @@ class ManagerBackend:
             self._call("release", held)
 
     def acquire_lock(self, timeout: float | None) -> bool:
-        return bool(self._call("acquire_lock", self._owner(), timeout))
+        # A handler timeout waits until the reply is in; a granted lock is then released.
+        with deferred() as pending:
+            granted = bool(self._call("acquire_lock", self._owner(), timeout))
+        if pending.exception is not None:
+            if granted:
+                self._call("release_lock", self._owner())
+            raise pending.exception()
+        return granted
 
     def release_lock(self) -> None:
         self._call("release_lock", self._owner())
@@ -226,10 +242,7 @@ class ManagerBackend:
     # -- manager proxies ------------------------------------------------------------------
 
     def _owner(self) -> str:
-        owner: str | None = getattr(_thread_owner, "id", None)
-        if owner is None or not owner.startswith(_identity):
-            owner = _thread_owner.id = owner_id(_identity, threading.get_ident())
-        return owner
+        return current_owner()
 
     def _get_manager(self) -> StashManager:
         if self._manager is None:

@@ -1,7 +1,8 @@
 """The stash server: a :class:`~multiprocessing.managers.BaseManager` hosting one store.
 
 Each stash operation is one method call on one shared :class:`StashService`, so it runs as
-one atomic step inside this process: a put or a take costs a client one round trip.
+one atomic step inside this process: a put or a take costs a client one round trip (a take
+of a value holding manager proxies one more, to release the stash's hold on them).
 Clients authenticate with the run's authkey before the server unpickles anything they send.
 
 >>> run_stash_server("/tmp/stash.sock", os.urandom(32))   # doctest: +SKIP
@@ -22,7 +23,7 @@ from typing import Any
 
 from .codec import ProxyRef
 from .errors import StashError
-from .store import EntryInfo, StashStore
+from .store import Entry, EntryInfo, StashStore
 from .wire import FrameReader, write_frame
 
 __all__ = ["SERVICE_TYPEID", "StashManager", "StashService", "run_stash_server"]
@@ -66,6 +67,13 @@ class StashService:
             return None
         return entry.payload, entry.refs
 
+    def restore(self, path: str, key: str, payload: bytes, held: tuple[str, ...]) -> bool:
+        """Put back a value its taker could not keep (interrupted); ``False`` if its place is taken."""
+        if self.store.restore(path, key, Entry(payload, held)):
+            return True
+        self._drop(held)
+        return False
+
     def release(self, idents: tuple[str, ...]) -> None:
         """Drop the stash's hold on objects a taker now references itself."""
         self._drop(idents)
@@ -89,9 +97,6 @@ class StashService:
     def forget_process(self, process_identity: str) -> None:
         _check_types(process_identity=(process_identity, str))
         self.store.forget_process(process_identity)
-
-    def get_queue(self) -> queue.Queue[Any]:
-        return queue.Queue()
 
     # -- references held on behalf of stored values ---------------------------------------
 
@@ -160,35 +165,55 @@ _SERVICE_METHODS = (
     "entries",
     "waiting",
     "forget_process",
-    "get_queue",
+    "restore",
 )
 
 
 STASH_CONNECTION = "harness-stash"
-# What the pooled stash connections call; get_queue returns a proxy and takes the stdlib path.
-_FAST_METHODS = tuple(name for name in _SERVICE_METHODS if name != "get_queue")
 
 
 class _StashServer(ManagerServer):
     """The manager's server, with a lean loop for the stash's own pooled connections.
 
     A connection is authenticated as usual first (nothing is unpickled before that). One
-    that names itself :data:`STASH_CONNECTION` only calls the plain methods of the one
+    named ``harness-stash/<process identity>`` only calls the plain methods of the one
     :class:`StashService`, so it is served here: one buffered read per request, plain
     pickle both ways. Every other connection (queue proxies) gets the stdlib's loop.
+
+    Two things only this loop can see are handled here: a reply carrying a taken value or
+    a granted lock that cannot be delivered (the client is gone) is undone, and when the
+    last connection of a process closes, the lock it may hold is released.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connections: dict[str, int] = {}
+        self._connections_lock = threading.Lock()
+
     def accept_connection(self, c: Any, name: str) -> None:
-        if name != STASH_CONNECTION:
+        kind, _, identity = name.partition("/")
+        if kind != STASH_CONNECTION:
             super().accept_connection(c, name)
             return
         threading.current_thread().name = name
-        c.send(("#RETURN", None))
-        self._serve_stash(c)
+        with self._connections_lock:
+            self._connections[identity] = self._connections.get(identity, 0) + 1
+        try:
+            c.send(("#RETURN", None))
+            self._serve_stash(c)
+        finally:
+            with self._connections_lock:
+                left = self._connections[identity] - 1
+                if left:
+                    self._connections[identity] = left
+                else:
+                    del self._connections[identity]
+            if not left and identity:
+                _get_service().store.release_lock_of(identity)
 
     def _serve_stash(self, conn: Any) -> None:
         service = _get_service()
-        calls = {name: getattr(service, name) for name in _FAST_METHODS}
+        calls = {name: getattr(service, name) for name in _SERVICE_METHODS}
         fd = conn.fileno()
         reader = FrameReader(fd)
         while True:
@@ -196,6 +221,7 @@ class _StashServer(ManagerServer):
                 request = reader.read()
             except (EOFError, OSError):
                 return
+            name, args = "", ()
             try:
                 _ident, name, args, kwds = pickle.loads(request)
                 call = calls.get(name)
@@ -211,19 +237,31 @@ class _StashServer(ManagerServer):
             try:
                 write_frame(fd, payload)
             except OSError:
+                _undo(service, name, args, reply)
                 return
+
+
+def _undo(service: StashService, name: str, args: Any, reply: tuple[str, Any]) -> None:
+    """Take back what an undeliverable reply gave: a value goes back, a lock is released."""
+    kind, result = reply
+    if kind != "#RETURN":
+        return
+    if name == "take" and result is not None:
+        path, key = args[0], args[1]
+        payload, held = result
+        service.restore(path, key, payload, held)
+    elif name == "acquire_lock" and result is True:
+        try:
+            service.release_lock(args[0])
+        except StashError:
+            pass
 
 
 class StashManager(BaseManager):
     """The manager class both the stash server and :meth:`Stash.get_queue` clients use."""
 
 
-StashManager.register(
-    SERVICE_TYPEID,
-    callable=_get_service,
-    exposed=_SERVICE_METHODS,
-    method_to_typeid={"get_queue": "Queue"},
-)
+StashManager.register(SERVICE_TYPEID, callable=_get_service, exposed=_SERVICE_METHODS)
 StashManager.register("Queue", callable=queue.Queue)
 
 

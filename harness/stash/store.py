@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from .errors import StashError
 
-__all__ = ["Entry", "EntryInfo", "StashStore", "owner_id"]
+__all__ = ["Entry", "EntryInfo", "StashStore", "owner_id", "value_too_large"]
 
 
 class Entry:
@@ -73,9 +73,17 @@ class _Waiter:
         self.entry: Entry | None = None
 
 
-def owner_id(process: str, thread_ident: int) -> str:
+def owner_id(process: str, thread: int | str) -> str:
     """The identity of a lock holder or waiter: its process identity and its thread."""
-    return f"{process}/{thread_ident}"
+    return f"{process}/{thread}"
+
+
+def value_too_large(path: str, key: str, size: int, limit: int) -> ValueError:
+    """The error for a pickled value over ``stash.max_value_bytes``."""
+    return ValueError(
+        f"stash value for key {key} at path {path!r} is {size} bytes pickled, "
+        f"over the limit of {limit} bytes (stash.max_value_bytes)"
+    )
 
 
 def _process_of(owner: str) -> str:
@@ -108,27 +116,39 @@ class StashStore:
         :class:`ValueError` when the payload is over ``max_value_bytes``.
         """
         if self.max_value_bytes is not None and len(payload) > self.max_value_bytes:
-            raise ValueError(
-                f"stash value for key {key} at path {path!r} is {len(payload)} bytes pickled, "
-                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
-            )
-        entry = Entry(payload, refs)
+            raise value_too_large(path, key, len(payload), self.max_value_bytes)
         slot = (path, key)
         with self._mutex:
             if slot in self._entries:
                 raise StashError(f"stash key {key} at path {path!r} already holds a value (values are write-once)")
-            waiters = self._waiters.get(slot)
-            while waiters:
-                waiter = waiters.popleft()
-                if _process_of(waiter.owner) in self._gone_processes:
-                    continue
-                if not waiters:
-                    del self._waiters[slot]
-                waiter.entry = entry
-                waiter.event.set()
-                return
-            self._waiters.pop(slot, None)
-            self._entries[slot] = entry
+            self._deliver(slot, Entry(payload, refs))
+
+    def _deliver(self, slot: tuple[str, str], entry: Entry) -> None:
+        """Hand ``entry`` to the oldest live taker waiting for ``slot``, or store it (mutex held)."""
+        waiters = self._waiters.get(slot)
+        while waiters:
+            waiter = waiters.popleft()
+            if _process_of(waiter.owner) in self._gone_processes:
+                continue
+            if not waiters:
+                del self._waiters[slot]
+            waiter.entry = entry
+            waiter.event.set()
+            return
+        self._waiters.pop(slot, None)
+        self._entries[slot] = entry
+
+    def restore(self, path: str, key: str, entry: Entry) -> bool:
+        """Put back a value whose taker never got it; ``False`` if a new value took its place.
+
+        The oldest blocked taker gets it, as with a put.
+        """
+        slot = (path, key)
+        with self._mutex:
+            if slot in self._entries:
+                return False
+            self._deliver(slot, entry)
+            return True
 
     def take(self, path: str, key: str, timeout: float | None = None, owner: str = "") -> Entry | None:
         """Remove and return the entry at ``(path, key)``; ``None`` when there is none.
@@ -210,6 +230,15 @@ class StashStore:
                 raise StashError(f"cannot release the stash lock: it {held}")
             self._lock_owner = None
             self._lock_changed.notify()
+
+    def release_lock_of(self, process: str) -> bool:
+        """Release the lock if a thread of ``process`` holds it (its connections are gone)."""
+        with self._lock_changed:
+            if self._lock_owner is None or _process_of(self._lock_owner) != process:
+                return False
+            self._lock_owner = None
+            self._lock_changed.notify()
+            return True
 
     def lock_holder(self) -> str | None:
         """The owner id holding the lock, or ``None``."""

@@ -30,7 +30,7 @@ from websockets.frames import Close
 from websockets.http11 import Request as WSRequest
 from websockets.protocol import State
 
-from ..sockets import RecvTimeout
+from ..sockets import RecvTimeout, shut
 from .frames import (
     OP_BINARY,
     OP_CLOSE,
@@ -88,7 +88,8 @@ class WebSocket:
         self._raw_headers = headers
         self._buffer = buffer
         self._recv_timeout = RecvTimeout(sock)
-        self._send_lock = threading.Lock()
+        self._send_lock = threading.Lock()  # one frame at a time on the wire
+        self._message_lock = threading.Lock()  # one data message at a time (fragments stay together)
         self._recv_lock = threading.Lock()
         self._closed = threading.Event()
         self._close_sent: Close | None = None
@@ -97,7 +98,7 @@ class WebSocket:
         self._fragment_opcode: int | None = None
         self._fragments: list[bytes] = []
         self._fragment_size = 0
-        self._pings: dict[bytes, threading.Event] = {}
+        self._pings: dict[bytes, tuple[threading.Event, float, bool]] = {}
         try:
             self.remote_address: Any = sock.getpeername()
             self.local_address: Any = sock.getsockname()
@@ -163,6 +164,9 @@ class WebSocket:
         ConnectionClosedError once the connection is closed.
         """
         if not self._recv_lock.acquire(blocking=False):
+            if self._close_sent is not None:  # another thread is closing: its outcome is ours
+                self._closed.wait(self.close_timeout)
+                raise self._closing_exception()
             raise ConcurrencyError("cannot call recv while another thread is already running recv or recv_streaming")
         try:
             deadline = None if timeout is None else time.monotonic() + timeout
@@ -259,11 +263,14 @@ class WebSocket:
             except ConnectionClosed:
                 pass
         elif frame.opcode == OP_PONG:
-            for data in list(self._pings):
-                event = self._pings.pop(data)
-                event.set()
-                if data == frame.payload:
-                    break
+            # A pong answers its ping and every earlier one; one that answers nothing is ignored.
+            if frame.payload in self._pings:
+                for data in list(self._pings):
+                    event, sent_at, _ack_on_close = self._pings.pop(data)
+                    event.set()
+                    if data == frame.payload:
+                        self.latency = time.monotonic() - sent_at
+                        break
         elif frame.opcode == OP_CLOSE:
             try:
                 code, reason = parse_close(frame.payload)
@@ -284,9 +291,11 @@ class WebSocket:
         ``text`` forces the frame type. Raises ConnectionClosed once the connection is closing.
         """
         if isinstance(message, str):
-            self._write(encode_frame(OP_BINARY if text is False else OP_TEXT, message.encode("utf-8")))
+            with self._message_lock:
+                self._write(encode_frame(OP_BINARY if text is False else OP_TEXT, message.encode("utf-8")))
         elif isinstance(message, (bytes, bytearray, memoryview)):
-            self._write(encode_frame(OP_TEXT if text else OP_BINARY, bytes(message)))
+            with self._message_lock:
+                self._write(encode_frame(OP_TEXT if text else OP_BINARY, bytes(message)))
         elif isinstance(message, Mapping):
             raise TypeError("data is a dict-like object")
         elif isinstance(message, Iterable):
@@ -295,6 +304,17 @@ class WebSocket:
             raise TypeError(f"data must be str, bytes-like or iterable, not {type(message).__name__}")
 
     def _send_fragments(self, chunks: Iterable[Any], text: bool | None) -> None:
+        with self._message_lock:  # no other data frame may come between the fragments
+            try:
+                self._send_fragments_locked(chunks, text)
+            except ConnectionClosed:
+                raise
+            except Exception:
+                # The message is left open on the wire: nothing else can follow it.
+                self._fail(1011, "the message being sent failed part-way")
+                raise
+
+    def _send_fragments_locked(self, chunks: Iterable[Any], text: bool | None) -> None:
         opcode: int | None = None
         kind: type | None = None
         for chunk in chunks:
@@ -313,10 +333,20 @@ class WebSocket:
             self._write(encode_frame(OP_CONTINUATION, b"", fin=True))
 
     def ping(self, data: str | bytes | None = None, ack_on_close: bool = False) -> threading.Event:
-        """Send a ping; the returned event is set when its pong arrives (during a recv)."""
-        payload = os.urandom(4) if data is None else data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        """Send a ping; the returned event is set when its pong arrives (during a recv).
+
+        With ``ack_on_close`` the event is also set if the connection closes first.
+        """
+        if data is None:
+            payload = os.urandom(4)
+            while payload in self._pings:
+                payload = os.urandom(4)
+        else:
+            payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+            if payload in self._pings:
+                raise ConcurrencyError("already waiting for a pong with the same data")
         event = threading.Event()
-        self._pings[payload] = event
+        self._pings[payload] = (event, time.monotonic(), ack_on_close)
         self._write(encode_frame(OP_PING, payload))
         return event
 
@@ -391,15 +421,20 @@ class WebSocket:
             kind = ConnectionClosedOK if clean else ConnectionClosedError
             self._close_exc = kind(rcvd, sent, rcvd_then_sent)
         if not self._closed.is_set():
-            try:
-                self.socket.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.socket.close()
+            # Shut down, not closed: another thread may be blocked on the socket, and a
+            # closed descriptor's number could be reused under it. The transport closes it.
+            shut(self.socket)
             self._closed.set()
-            for event in self._pings.values():
-                event.set()
+            for event, _sent_at, ack_on_close in self._pings.values():
+                if ack_on_close:
+                    event.set()
         return self._close_exc
+
+    def going_away(self) -> None:
+        """Server shutdown: send a 1001 close frame; the handler's next recv gets the reply."""
+        with self._send_lock:
+            if self._close_sent is None and not self._closed.is_set():
+                self._send_close(1001, "the server is shutting down")
 
     def _closing_exception(self) -> ConnectionClosed:
         if self._close_exc is not None:

@@ -13,7 +13,6 @@ A handler may choose a subprotocol the client offers: define ``SUBPROTOCOLS = ["
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
@@ -21,8 +20,9 @@ from websockets.exceptions import ConnectionClosed
 from ..config import WSSettings
 from ..docroot import DocRoot, PathRefused
 from ..handlers import HandlerCache, HandlerLoadError
-from ..http.parser import RequestHead, status_reason
+from ..http.parser import RequestHead
 from ..http.request import Request
+from ..http.response import plain_text_error
 from ..server_context import ServerContext, reset_current_request, set_current_request
 from .connection import WebSocket
 from .handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
@@ -40,20 +40,15 @@ def _close_reason(text: str) -> str:
     return text.encode("utf-8")[:_REASON_LIMIT].decode("utf-8", "ignore")
 
 
-def refusal(status: int, message: str, headers: Sequence[tuple[str, str]] = ()) -> bytes:
-    """A plain-text HTTP error that ends the connection."""
-    body = (message.rstrip("\n") + "\n").encode("utf-8")
-    extra = b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers)
-    return (
-        b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nServer: %s\r\n"
-        b"%sConnection: close\r\n\r\n%s"
-    ) % (status, status_reason(status).encode("latin-1"), len(body), _SERVER, extra, body)
-
-
 def _choose_subprotocol(namespace: dict[str, Any], request: Request, offered: list[str]) -> str | None:
     chooser = namespace.get("select_subprotocol")
     if callable(chooser):
-        choice = chooser(request, offered)
+        try:
+            choice = chooser(request, offered)
+        except Exception as exc:  # noqa: BLE001 - a handler fault: the handshake fails with 500
+            raise HandlerLoadError(f"select_subprotocol raised {type(exc).__name__}: {exc}") from None
+        if choice is not None and choice not in offered:
+            raise HandlerLoadError(f"select_subprotocol chose {choice!r}, which the client did not offer")
         return None if choice is None else str(choice)
     supported = namespace.get("SUBPROTOCOLS")
     if supported:
@@ -91,16 +86,16 @@ class WSApp:
             namespace = self.handlers.load(target.fs_path, "main(ws, request)", target.stat)
             subprotocol = _choose_subprotocol(namespace, request, offered_subprotocols(head))
         except HandshakeRefused as refused:
-            channel.send(refusal(refused.status, refused.message, refused.headers))
+            channel.send(plain_text_error(refused.status, refused.message, refused.headers))
             return
         except PathRefused as refused:
             if refused.suspicious:
                 self.logger.warning("refused WebSocket %s from %s: %s", head.target, request.client_address, refused)
-            channel.send(refusal(refused.status, refused.message))
+            channel.send(plain_text_error(refused.status, refused.message))
             return
         except HandlerLoadError as error:
             self.logger.error("WebSocket %s: %s\n%s", head.target, error.message, error.details.rstrip())
-            channel.send(refusal(500, str(error)))
+            channel.send(plain_text_error(500, str(error)))
             return
         channel.send(switching_protocols(key, subprotocol, _SERVER))
         ws = WebSocket(

@@ -254,3 +254,28 @@ def test_keep_alive_serves_many_requests_on_one_connection(api_harness: Harness)
 
 def _port(harness: Harness, scheme: str) -> int:
     return int(harness.urls[scheme].rsplit(":", 1)[1])
+
+
+def test_a_body_that_cannot_be_sent_is_a_500(api_client, scheme: str) -> None:
+    response = api_client.get("/broken/bad_body.py", scheme=scheme)
+    assert response.status_code == 500
+    assert "cannot be sent" in response.text
+    assert api_client.get("/api/bytearray_body.py", scheme=scheme).content == b"from a bytearray"
+
+
+def test_an_unfinished_raw_head_goes_out_as_written(api_harness: Harness) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", _port(api_harness, "http")), timeout=10) as sock:
+        sock.sendall(b"GET /api/unfinished_head.py HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        received = b""
+        while chunk := sock.recv(4096):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"X-Unfinished: yes\r\n" in received
+
+
+def test_handlers_that_print_do_not_block(api_client) -> None:
+    """The harness's stdout is drained after start: 200 KB per request, many requests."""
+    for _ in range(6):
+        assert api_client.get("/api/print_lots.py", timeout=30).text == "printed"

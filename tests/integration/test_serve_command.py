@@ -151,7 +151,7 @@ def _free_port() -> int:
         ({"ports": {"https": "443"}}, 'ports.https: expected an integer, got "443"'),
         ({"ports": {"ws": 70000}}, "ports.ws: must be at most 65535, got 70000"),
         ({"http": {"max_body_bytes": -1}}, "http.max_body_bytes: must be at least 0, got -1"),
-        ({"ws": {"ping_interval": "often"}}, "ws.ping_interval: expected a number or null"),
+        ({"http": {"handler_timeout": "often"}}, "http.handler_timeout: expected a number or null"),
         ({"doc_root": "no/such/dir"}, "doc_root: the document root"),
         ({"tls": {"cert": "x.pem"}}, "tls.key: missing key"),
         ({"on_server_exit": "explode"}, 'on_server_exit: expected "stop" or "restart"'),

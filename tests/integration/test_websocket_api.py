@@ -105,3 +105,21 @@ def test_server_shutdown_closes_websockets_with_1001(tmp_path, api_root) -> None
         ws.recv(timeout=10)
     stopper.join(15)
     assert ws.close_code == 1001
+
+
+def test_a_failing_subprotocol_chooser_is_a_500_at_the_handshake(api_harness: Harness) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    with pytest.raises(InvalidStatus) as refused:
+        api_harness.ws_connect("/broken/bad_subprotocol", "ws", subprotocols=["chat"])
+    assert refused.value.response.status_code == 500
+    assert b"select_subprotocol raised RuntimeError" in refused.value.response.body
+
+
+def test_a_fragmented_send_that_fails_closes_with_1011(api_harness: Harness, scheme: str) -> None:
+    with api_harness.ws_connect("/ws/fragments_fail", scheme) as ws:
+        ws.send("go")
+        with pytest.raises(ConnectionClosedError) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1011

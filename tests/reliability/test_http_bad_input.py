@@ -201,3 +201,53 @@ def test_the_handler_is_told_when_the_client_disconnects_mid_response(strict_har
     # The disconnect is not logged as a handler failure (no traceback spam).
     log = strict_harness.process.logs()  # type: ignore[attr-defined]
     assert "client_gone.py" not in log
+
+
+@pytest.mark.parametrize("host", [b"[", b"x/sub", b"h?", b"a@b", b"x#y"])
+def test_invalid_host_headers_get_400(strict_harness: Harness, host: bytes) -> None:
+    reply = exchange(port_of(strict_harness, "http"), b"GET /static/hello.txt HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+    assert status_of(reply) == 400
+    assert b"invalid Host header" in reply
+
+
+def test_a_huge_range_number_is_no_problem(strict_harness: Harness) -> None:
+    request = (
+        b"GET /static/digits.txt HTTP/1.1\r\n"
+        + HOST
+        + b"Range: bytes=0-"
+        + b"9" * 3000
+        + b"\r\nConnection: close\r\n\r\n"
+    )
+    reply = exchange(port_of(strict_harness, "http"), request)
+    assert status_of(reply) == 206
+    assert b"Content-Range: bytes 0-999/1000" in reply
+
+
+def test_empty_lines_do_not_keep_a_connection_open(strict_harness: Harness) -> None:
+    """A client sending CRLFs now and then is cut at the head deadline like any slow head."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port_of(strict_harness, "http")), timeout=10) as sock:
+        reply = b""
+        for _ in range(40):
+            try:
+                sock.sendall(b"\r\n")
+            except OSError:
+                break
+            sock.settimeout(0.1)
+            try:
+                chunk = sock.recv(4096)
+            except TimeoutError:
+                continue
+            except ConnectionResetError:
+                break
+            reply += chunk
+            if not chunk:
+                break
+    assert time.monotonic() - started < 3.5  # header_timeout is 1 s; 40 x 0.1 s would be 4 s
+    assert reply == b"" or status_of(reply) == 408
+
+
+def test_a_chunked_body_with_endless_trailers_is_refused(strict_harness: Harness) -> None:
+    trailers = b"".join(b"X-T%d: %s\r\n" % (i, b"v" * 100) for i in range(200))
+    request = b"POST /api/echo.py HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n0\r\n" + trailers + b"\r\n"
+    assert status_of(exchange(port_of(strict_harness, "http"), request)) == 431

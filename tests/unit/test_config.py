@@ -65,7 +65,6 @@ def test_defaults() -> None:
     assert config.ws.max_connections == 512
     assert config.ws.open_timeout == 10.0
     assert config.ws.close_timeout == 2.0
-    assert config.ws.ping_interval is None
     assert config.ws.max_message_bytes == 16 * 1024 * 1024
     assert config.on_server_exit == "stop"
     assert config.shutdown_timeout == 1.0
@@ -95,7 +94,7 @@ def test_user_file_overrides_some_keys_and_keeps_the_rest(write, doc_root: Path)
         {
             "ports": {"https": 8443},
             "http": {"max_body_bytes": 10, "handler_timeout": None},
-            "ws": {"ping_interval": 5},
+            "ws": {"open_timeout": 5},
             "hostnames": ["example.test"],
             "log_level": "debug",
             "access_log": True,
@@ -107,8 +106,8 @@ def test_user_file_overrides_some_keys_and_keeps_the_rest(write, doc_root: Path)
     assert config.http.max_body_bytes == 10
     assert config.http.handler_timeout is None
     assert config.http.max_connections == 512
-    assert config.ws.ping_interval == 5.0
-    assert isinstance(config.ws.ping_interval, float)
+    assert config.ws.open_timeout == 5.0
+    assert isinstance(config.ws.open_timeout, float)
     assert config.ws.close_timeout == 2.0
     assert config.hostnames == ("example.test",)
     assert (config.log_level, config.access_log, config.on_server_exit) == ("debug", True, "restart")
@@ -261,9 +260,8 @@ WRONG_VALUES = [
     ({"ws": {"open_timeout": "1"}}, "ws.open_timeout", "expected a number"),
     ({"ws": {"close_timeout": -1}}, "ws.close_timeout", "must be greater than 0"),
     ({"ws": {"close_timeout": [1]}}, "ws.close_timeout", "expected a number, got [1]"),
-    ({"ws": {"ping_interval": 0}}, "ws.ping_interval", "must be greater than 0, got 0"),
-    ({"ws": {"ping_interval": -5}}, "ws.ping_interval", "must be greater than 0"),
-    ({"ws": {"ping_interval": "5"}}, "ws.ping_interval", 'expected a number or null, got "5"'),
+    ({"http": {"handler_timeout": -5}}, "http.handler_timeout", "must be greater than 0"),
+    ({"http": {"handler_timeout": "5"}}, "http.handler_timeout", 'expected a number or null, got "5"'),
     ({"ws": {"max_message_bytes": 0}}, "ws.max_message_bytes", "must be at least 1"),
     ({"ws": {"max_message_bytes": None}}, "ws.max_message_bytes", "expected an integer, got null"),
     ({"on_server_exit": "explode"}, "on_server_exit", 'expected "stop" or "restart", got "explode"'),

@@ -228,8 +228,3 @@ def test_resolve_ws_through_a_symlink_leading_outside_is_suspicious(docroot: Doc
     assert (error.status, error.suspicious) == (404, True)
     error = refused(docroot.resolve_ws, "/link_out/evil")
     assert (error.status, error.suspicious) == (404, True)
-
-
-def test_url_path_of(docroot: DocRoot, tree: Path) -> None:
-    assert docroot.url_path_of(tree / "sub" / "file.txt") == "/sub/file.txt"
-    assert docroot.url_path_of(str(tree / "index.html")) == "/index.html"

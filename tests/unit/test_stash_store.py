@@ -391,3 +391,20 @@ def test_lock_release_is_not_lost_on_a_forgotten_waiter(store: StashStore, spawn
     assert live_got_it.wait(PROMPT), "the release woke only the forgotten waiter; the live one is still blocked"
     assert live_waiter.join(timeout=2 * PROMPT) is True
     assert store.lock_holder() == "live/3"
+
+
+def test_restore_hands_a_value_back_or_refuses_if_its_place_is_taken() -> None:
+    store = StashStore()
+    assert store.restore(P, K1, Entry(b"back")) is True
+    assert store.take(P, K1) == Entry(b"back")
+    store.put(P, K1, b"new")
+    assert store.restore(P, K1, Entry(b"old")) is False
+    assert store.take(P, K1) == Entry(b"new")
+
+
+def test_release_lock_of_a_process_whose_connections_are_gone() -> None:
+    store = StashStore()
+    assert store.acquire_lock("proc-a/1", 0)
+    assert store.release_lock_of("proc-b") is False
+    assert store.release_lock_of("proc-a") is True
+    assert store.acquire_lock("proc-b/1", 0)

@@ -1,0 +1,2 @@
+def main(request, response):
+    response.content = bytearray(b"from a bytearray")

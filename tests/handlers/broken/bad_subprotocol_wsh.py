@@ -1,0 +1,6 @@
+def select_subprotocol(request, offered):
+    raise RuntimeError("cannot choose")
+
+
+def main(ws, request):
+    ws.send("unreachable")
