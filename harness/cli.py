@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -34,6 +35,23 @@ def setup_logging(level: str) -> None:
     logging.getLogger("harness").setLevel(level.upper())
 
 
+def _live_pid(text: str) -> int:
+    """``--exit-with-pid``: a positive pid of a process that exists now."""
+    try:
+        pid = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a process id") from None
+    if pid <= 0:
+        raise argparse.ArgumentTypeError(f"{pid} is not a process id (it must be a positive number)")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        raise argparse.ArgumentTypeError(f"no process {pid} is running") from None
+    except PermissionError:
+        pass  # it exists, owned by another user: it can still be watched
+    return pid
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness", description="HTTP, HTTPS, WS and WSS test servers sharing one stash."
@@ -48,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--exit-with-pid",
         metavar="PID",
-        type=int,
+        type=_live_pid,
         help="stop when process PID exits (a test runner that starts the harness passes its own pid)",
     )
     return parser

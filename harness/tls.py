@@ -1,9 +1,10 @@
 """TLS for HTTPS and WSS: a CA and server certificate per run, SSL contexts, the SPKI pin.
 
 With ``"tls": "auto"`` each run makes a fresh CA (trustme) and a certificate for the
-configured host names, written to the run directory; clients trust ``ca.pem``. Browsers are
-told to accept the server certificate by the base64 SHA-256 of its SubjectPublicKeyInfo
-(Chromium's ``--ignore-certificate-errors-spki-list``), computed by :func:`spki_pin`.
+configured host names, written to the run directory; clients trust ``ca.pem`` (the pytest
+plugin gives Chromium the CA as a root). :func:`spki_pin` is the base64 SHA-256 of the server
+certificate's SubjectPublicKeyInfo, for Chromium's ``--ignore-certificate-errors-spki-list``
+where a CA cannot be installed.
 
 >>> material = generate_tls(run_dir, ["localhost", "127.0.0.1"])    # doctest: +SKIP
 >>> context = client_context(material.ca_cert)                      # doctest: +SKIP

@@ -3,9 +3,16 @@
 Timers live in a set: starting and cancelling one is a set insert and removal, so a server
 setting a deadline on every request keeps no trace of the requests that finished in time.
 
+The watchdog collects the timers that are due under its lock and calls them outside it, so a
+callback can run a moment after its deadline, when the work it guards may have finished. A
+caller that must know uses :meth:`Timer.cancel`'s answer: ``False`` means the callback has run
+or is running. A callback guarding one of several successive jobs (requests on a keep-alive
+connection) must also check, under the caller's lock, that its job is still the current one.
+
 >>> watchdog = Watchdog()
 >>> timer = watchdog.watch(5.0, lambda: print("too slow"))
 >>> timer.cancel()
+True
 """
 
 from __future__ import annotations
@@ -22,16 +29,22 @@ __all__ = ["Timer", "Watchdog", "raise_in_thread"]
 class Timer:
     """A pending deadline; :meth:`cancel` it when the work finished in time."""
 
-    __slots__ = ("_watchdog", "callback", "deadline")
+    __slots__ = ("_watchdog", "callback", "deadline", "fired")
 
     def __init__(self, watchdog: Watchdog, deadline: float, callback: Callable[[], None]) -> None:
         self._watchdog = watchdog
         self.deadline = deadline
         self.callback = callback
+        self.fired = False  # set (under the watchdog's lock) once the callback is due to run
 
-    def cancel(self) -> None:
-        """Forget the deadline (safe to call more than once, and after it fired)."""
-        self._watchdog._discard(self)
+    def cancel(self) -> bool:
+        """Forget the deadline; whether the callback will never run.
+
+        ``False`` means the callback has already run, or is running or about to run in the
+        watchdog thread: the caller must then treat the deadline as passed. Safe to call more
+        than once.
+        """
+        return self._watchdog._cancel(self)
 
 
 class Watchdog:
@@ -55,9 +68,10 @@ class Watchdog:
                 self._changed.notify()
         return timer
 
-    def _discard(self, timer: Timer) -> None:
+    def _cancel(self, timer: Timer) -> bool:
         with self._changed:
             self._timers.discard(timer)
+            return not timer.fired
 
     def _run(self) -> None:
         while True:
@@ -66,6 +80,7 @@ class Watchdog:
                 due = [timer for timer in self._timers if timer.deadline <= now]
                 for timer in due:
                     self._timers.discard(timer)
+                    timer.fired = True
                 if not due:
                     self._next_wake = min((timer.deadline for timer in self._timers), default=float("inf"))
                     self._changed.wait(None if self._next_wake == float("inf") else self._next_wake - now)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["CookieValue", "Cookies", "MultiDict", "RequestHeaders", "as_bytes"]
+__all__ = ["CookieValue", "Cookies", "MultiDict", "RequestHeaders", "as_bytes", "header_key"]
 
 V = TypeVar("V")
 _MISSING: Any = object()
@@ -26,6 +26,20 @@ def as_bytes(name: str | bytes) -> bytes:
     if isinstance(name, str):
         return name.encode("utf-8")
     raise TypeError(f"names are str or bytes, not {type(name).__name__}: {name!r}")
+
+
+def header_key(name: str | bytes) -> bytes:
+    """A header name as a case-insensitive lookup key, for request and response headers.
+
+    ``str`` is encoded as latin-1, like header bytes on the wire and like the names a
+    response stores; a character outside latin-1 becomes ``?``, which no header name holds,
+    so such a name simply matches nothing.
+    """
+    if isinstance(name, bytes):
+        return name.lower()
+    if isinstance(name, str):
+        return name.encode("latin-1", "replace").lower()
+    raise TypeError(f"header names are str or bytes, not {type(name).__name__}: {name!r}")
 
 
 class MultiDict(Generic[V]):
@@ -141,7 +155,7 @@ class RequestHeaders:
         self._data = data
 
     def _values(self, name: str | bytes) -> list[bytes] | None:
-        return self._data.get(as_bytes(name).lower())
+        return self._data.get(header_key(name))
 
     def __getitem__(self, name: str | bytes) -> bytes:
         values = self._values(name)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from http import HTTPStatus
 
 __all__ = ["ChunkedDecoder", "ProtocolError", "RequestHead", "find_head_end", "parse_head", "status_reason"]
 
@@ -50,16 +51,16 @@ _REASONS = {
 
 
 def status_reason(status: int) -> str:
-    """The standard reason phrase for ``status`` ("Unknown" for unregistered codes)."""
+    """The standard reason phrase for ``status`` ("Unknown" for unregistered codes).
+
+    Not cached: the response's status-line cache calls it once per code.
+    """
     reason = _REASONS.get(status)
     if reason is None:
-        from http import HTTPStatus
-
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = "Unknown"
-        _REASONS[status] = reason
     return reason
 
 

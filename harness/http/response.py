@@ -22,9 +22,17 @@ from email.utils import formatdate
 from http.cookies import Morsel
 from typing import Any, Protocol
 
+from .datastructures import header_key
 from .parser import status_reason
 
-__all__ = ["ClientDisconnected", "Response", "ResponseHeaders", "ResponseWriter", "encode_header_part"]
+__all__ = [
+    "ClientDisconnected",
+    "Response",
+    "ResponseHeaders",
+    "ResponseWriter",
+    "check_content",
+    "encode_header_part",
+]
 
 _SERVER_HEADER = b"stash-harness"
 
@@ -53,13 +61,22 @@ def encode_header_part(part: str | bytes | int, what: str) -> bytes:
     return data
 
 
-def _lookup_key(name: str | bytes) -> bytes:
-    """A header name as a lookup key; an invalid name simply matches nothing."""
-    if isinstance(name, str):
-        return name.encode("latin-1", "replace").lower()
-    if isinstance(name, bytes):
-        return name.lower()
-    raise TypeError(f"header names are str or bytes, not {type(name).__name__}")
+def check_content(content: Any, what: str = "response.content") -> Any:
+    """``content`` as the transport sends it, or :class:`TypeError` naming ``what``.
+
+    The one rule for bodies, whether a handler set ``response.content`` or returned them:
+    str and bytes as they are, other bytes-like objects as bytes, a file object (anything
+    with ``read``) or an iterable of str and bytes (not a dict) streamed.
+    """
+    if isinstance(content, (bytes, str)):
+        return content
+    if isinstance(content, (bytearray, memoryview)):
+        return bytes(content)
+    if hasattr(content, "read") or (isinstance(content, Iterable) and not isinstance(content, dict)):
+        return content
+    raise TypeError(
+        f"{what} is {type(content).__name__}; it must be str, bytes, a file object or an iterable of str or bytes"
+    )
 
 
 def plain_text_error(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> bytes:
@@ -118,34 +135,34 @@ class ResponseHeaders:
 
     def get(self, name: str | bytes, default: Any = None) -> Any:
         """The list of values for ``name``; ``default`` (or ``[]`` when ``None``) if absent."""
-        entry = self._data.get(_lookup_key(name))
+        entry = self._data.get(header_key(name))
         if entry is None:
             return [] if default is None else default
         return list(entry[1])
 
     def first(self, name: str | bytes, default: bytes | None = None) -> bytes | None:
         """The first value of ``name``, or ``default``."""
-        entry = self._data.get(_lookup_key(name))
+        entry = self._data.get(header_key(name))
         return entry[1][0] if entry else default
 
     def __getitem__(self, name: str | bytes) -> list[bytes]:
-        entry = self._data.get(_lookup_key(name))
+        entry = self._data.get(header_key(name))
         if entry is None:
             raise KeyError(name)
         return list(entry[1])
 
     def __delitem__(self, name: str | bytes) -> None:
-        del self._data[_lookup_key(name)]
+        del self._data[header_key(name)]
 
     def pop(self, name: str | bytes, default: Any = None) -> Any:
         """Remove ``name``; return its values or ``default``."""
-        entry = self._data.pop(_lookup_key(name), None)
+        entry = self._data.pop(header_key(name), None)
         return default if entry is None else entry[1]
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, (str, bytes)):
             return False
-        return _lookup_key(name) in self._data
+        return header_key(name) in self._data
 
     def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
         for name, values in self._data.values():
@@ -179,6 +196,8 @@ def http_date() -> bytes:
     return _date_cache[1]
 
 
+# The only cache of standard status lines (status_reason itself caches nothing): bounded,
+# as versions come from the server and codes are 100-999.
 _status_lines: dict[tuple[str, int], bytes] = {}
 
 
@@ -444,9 +463,11 @@ class ResponseWriter:
         """Send body data, finishing the head first (with a Content-Length for this data)."""
         if data is None:
             raise ValueError("response content cannot be None")
+        if isinstance(data, str):
+            data = self._response.encode(data)  # once: its length and what is sent
         if not self._headers_ended:
-            if isinstance(data, (str, bytes)) and b"content-length" not in self._header_names:
-                self.write_header("Content-Length", len(self._response.encode(data)))
+            if isinstance(data, bytes) and b"content-length" not in self._header_names:
+                self.write_header("Content-Length", len(data))
             self.end_headers()
         self.write_raw_content(data)
 

@@ -19,10 +19,9 @@ an iterable (generator, list) or file  streamed as the body
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from .response import Response
+from .response import Response, check_content
 
 __all__ = ["UnsupportedReturn", "apply_return_value"]
 
@@ -32,16 +31,14 @@ class UnsupportedReturn(TypeError):
 
 
 def _check_body(body: Any, what: str) -> Any:
-    if isinstance(body, (str, bytes, bytearray)):
-        return bytes(body) if isinstance(body, bytearray) else body
-    if hasattr(body, "read"):
-        return body
-    if isinstance(body, Iterable) and not isinstance(body, dict):
-        return body
-    raise UnsupportedReturn(
-        f"{what} is {type(body).__name__}; a handler returns str, bytes, an iterable of them, "
-        "(headers, body), (status, headers, body) or None"
-    )
+    """The body by the transport's own rule (:func:`check_content`), with a hint for ``main``."""
+    try:
+        return check_content(body, what)
+    except TypeError:
+        raise UnsupportedReturn(
+            f"{what} is {type(body).__name__}; a handler returns str, bytes, an iterable of them, "
+            "(headers, body), (status, headers, body) or None"
+        ) from None
 
 
 def apply_return_value(response: Response, value: Any) -> None:

@@ -14,6 +14,7 @@ import socket
 import ssl
 import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..acceptor import Acceptor, current_slot
@@ -25,7 +26,7 @@ from ..watchdog import Watchdog
 from .app import HandlerTimeout, HTTPApp
 from .parser import ChunkedDecoder, ProtocolError, RequestHead, find_head_end, parse_head
 from .request import Request
-from .response import ClientDisconnected, Response, plain_text_error
+from .response import ClientDisconnected, Response, check_content, plain_text_error
 
 if TYPE_CHECKING:
     from ..ws.connection import WebSocket
@@ -36,6 +37,9 @@ __all__ = ["Channel", "HTTPServer"]
 _RECV_SIZE = 65536
 _STREAM_CHUNK = 65536
 _TLS_RECORD_HANDSHAKE = 0x16
+# Empty lines (CR and LF bytes) skipped before one request line; RFC 9112 asks servers to
+# ignore "at least one", a client that sends more than this is not sending a request.
+_MAX_EMPTY_LINE_BYTES = 64
 
 
 class _Closed(Exception):
@@ -148,7 +152,11 @@ class _Connection:
         self._send_lock = threading.Lock()
         self._bytes_sent = 0
         self._timed_out = False
-        self._handler_done = True
+        # Which handler run a deadline callback may end: each request's run gets a new
+        # generation; 0 while none runs. Never held across I/O, so a callback always gets it.
+        self._state_lock = threading.Lock()
+        self._generation = 0
+        self._running = 0
         self._thread_ident = threading.get_ident()
         self._slot = current_slot()
 
@@ -203,15 +211,21 @@ class _Connection:
         tls = self.server.ssl_context.wrap_socket(self.sock, server_side=True, do_handshake_on_connect=False)
         # One deadline for the whole handshake: a client dripping bytes cannot stretch it.
         timer = self.server.watchdog.watch(self.settings.header_timeout, lambda: shut(tls))
+        scheme = self.server.context.scheme
         try:
             tls.do_handshake()
         except (ssl.SSLError, OSError, TimeoutError) as exc:
-            scheme = self.server.context.scheme
             self.server.logger.debug("%s: TLS handshake with %s failed: %s", scheme, self.address, exc)
             tls.close()  # it owns the file descriptor now
             return False
         finally:
-            timer.cancel()
+            in_time = timer.cancel()
+        if not in_time:
+            # The deadline passed and its callback shuts (or is about to shut) the socket: a
+            # connection kept now would be cut in the middle of a request.
+            self.server.logger.debug("%s: TLS handshake with %s finished past its deadline", scheme, self.address)
+            tls.close()
+            return False
         self.sock = tls
         return True
 
@@ -226,17 +240,28 @@ class _Connection:
             raise TimeoutError("timed out") from None
 
     def _read_head(self) -> bytes:
+        """The next request head, empty lines before it skipped.
+
+        Waiting for a request is bounded by the idle timeout (``keep_alive_timeout`` between
+        requests, ``header_timeout`` for the first); empty lines do not extend it, and a
+        connection that sent nothing else by then is closed quietly, like an idle one (a
+        client may end a POST body with a stray CRLF). Once a request line has begun, the
+        whole head must arrive within ``header_timeout`` (slowloris), or 408.
+        """
         buffer = self.buffer
-        deadline: float | None = None
+        settings = self.settings
+        limit = settings.max_header_bytes
+        idle_until: float | None = None  # set when the wait for a request begins
+        head_until: float | None = None  # set when a request line has begun but not ended
         scanned = 0
-        limit = self.settings.max_header_bytes
+        skipped = 0
         while True:
-            if buffer and deadline is None:
-                # From the first byte, even an empty line: a client sending CRLFs now and then
-                # must not hold the connection open forever.
-                deadline = time.monotonic() + self.settings.header_timeout
-            while buffer and buffer[0] in (0x0D, 0x0A):
-                del buffer[:1]  # RFC 9112: ignore empty lines before a request
+            if head_until is None and buffer and buffer[0] in (0x0D, 0x0A):
+                skipped += _strip_empty_lines(buffer, _MAX_EMPTY_LINE_BYTES + 1 - skipped)
+                if skipped > _MAX_EMPTY_LINE_BYTES:
+                    raise ProtocolError(
+                        400, f"more than {_MAX_EMPTY_LINE_BYTES} bytes of empty lines before the request line"
+                    )
             if buffer:
                 end = find_head_end(buffer, scanned)
                 if end >= 0:
@@ -248,20 +273,23 @@ class _Connection:
                 if len(buffer) > limit:
                     raise ProtocolError(431, f"the request head is over the limit of {limit} bytes")
                 scanned = len(buffer)
-            if deadline is None:
-                timeout = self.settings.keep_alive_timeout if self.requests else self.settings.header_timeout
-            else:
-                timeout = deadline - time.monotonic()
+            now = time.monotonic()
+            if buffer:
+                if head_until is None:
+                    head_until = now + settings.header_timeout
+                timeout = head_until - now
                 if timeout <= 0:
-                    raise ProtocolError(
-                        408, f"the request head did not arrive within {self.settings.header_timeout:g} s"
-                    )
+                    raise ProtocolError(408, f"the request head did not arrive within {settings.header_timeout:g} s")
+            else:
+                if idle_until is None:
+                    idle_until = now + (settings.keep_alive_timeout if self.requests else settings.header_timeout)
+                timeout = idle_until - now
+                if timeout <= 0:
+                    raise _Closed()  # idle, or only empty lines: nothing to answer
             try:
                 data = self._recv(timeout)
             except TimeoutError:
-                if deadline is None:
-                    raise _Closed() from None  # idle keep-alive connection
-                continue
+                continue  # the deadline checks above decide
             if not data:
                 raise _Closed()
             buffer += data
@@ -340,20 +368,22 @@ class _Connection:
         self._bytes_sent = 0
         timer = None
         if self.settings.handler_timeout is not None:
-            timer = server.watchdog.watch(self.settings.handler_timeout, self._handler_timed_out)
-        self._handler_done = False
+            timer = server.watchdog.watch(
+                self.settings.handler_timeout, partial(self._handler_timed_out, self._handler_started())
+            )
         try:
             server.app.handle(request, response)
-            if self._timed_out:
+            if self._deadline_passed():
                 return False
             # The deadline covers sending the body too: a handler's generator may block.
             keep_alive = head.keep_alive and not response.close_connection
             keep_alive = self._send_response(head, response, keep_alive)
         finally:
             if timer is not None:
-                with self._send_lock:
-                    timer.cancel()
-                    self._handler_done = True
+                timer.cancel()
+                self._handler_finished()
+        if self._deadline_passed():  # set by the watchdog thread meanwhile
+            return False
         if server.access_log:
             server.logger.info(
                 '%s - "%s %s %s" %d', self.address[0], head.method, head.target, head.version, response.status[0]
@@ -372,13 +402,13 @@ class _Connection:
         code = response.status[0]
         bodiless = code < 200 or code in (204, 304)
         send_body = head.method != "HEAD" or response.send_body_for_head_request
-        content = response.content
         try:
-            if isinstance(content, (bytearray, memoryview)):
-                content = bytes(content)
-            elif isinstance(content, (list, tuple)):  # finite and in memory: send with a length
+            # Checked before the head is built: a wrong type is a 500 naming it, not a 200
+            # whose body breaks off.
+            content = response.content = check_content(response.content)
+            if isinstance(content, (list, tuple)):  # finite and in memory: send with a length
                 content = b"".join(response.iter_content())
-            if isinstance(content, str):
+            elif isinstance(content, str):
                 content = response.encode(content)
         except Exception as exc:  # noqa: BLE001 - whatever the handler put in content
             self.server.logger.error("%s %s: the response body cannot be sent: %s", head.method, head.target, exc)
@@ -437,27 +467,56 @@ class _Connection:
         self.server.logger.info("%s: %s: %d %s", self.server.context.scheme, self.address, status, message)
         self._send_raw(plain_text_error(status, message))
 
-    def _handler_timed_out(self) -> None:
-        """Watchdog callback: answer 504, close, free the slot, interrupt the handler."""
+    def _deadline_passed(self) -> bool:
+        """Whether the watchdog ended the current handler run (set from its thread)."""
+        return self._timed_out
+
+    def _handler_started(self) -> int:
+        """Mark a handler run as begun; its generation, for its deadline callback."""
+        with self._state_lock:
+            self._generation += 1
+            self._running = self._generation
+            return self._generation
+
+    def _handler_finished(self) -> None:
+        """Mark the handler run as over: from now on its deadline callback does nothing.
+
+        A callback that got the state lock first has already sent the interrupt, which is
+        raised here, at the latest as the lock is released.
+        """
+        with self._state_lock:
+            self._running = 0
+
+    def _handler_timed_out(self, generation: int) -> None:
+        """Watchdog callback for the handler run ``generation``: answer 504, close, interrupt.
+
+        The watchdog may call it late (it runs due callbacks one after another), after that
+        run finished and the next request on the connection began: then it does nothing.
+        """
         limit = self.settings.handler_timeout
         # The handler thread holds the send lock only while a write is under way; a client
         # too slow to take it must not hold up the watchdog (and every other deadline).
         locked = self._send_lock.acquire(timeout=0.2)
         try:
-            if self._handler_done:
-                return
-            self._timed_out = True
-            if locked and self._bytes_sent == 0:
-                message = plain_text_error(504, f"the handler did not finish within {limit:g} s (http.handler_timeout)")
-                try:
-                    self.sock.setblocking(False)
-                    self.sock.send(message)  # small: fits the socket buffer, or is dropped
-                except (OSError, ValueError):
-                    pass
-            shut(self.sock)
-            # At the handler's next bytecode, or when its stash call (if any) returns; while
-            # the lock is held here, that can only be before it marks itself done.
-            interrupt(self._thread_ident, HandlerTimeout)
+            # Decided under the state lock, which the handler thread takes to finish a run:
+            # the interrupt below reaches the run it was meant for, or nothing happens.
+            with self._state_lock:
+                if self._running != generation:
+                    return
+                self._timed_out = True
+                if locked and self._bytes_sent == 0:
+                    message = plain_text_error(
+                        504, f"the handler did not finish within {limit:g} s (http.handler_timeout)"
+                    )
+                    try:
+                        self.sock.setblocking(False)
+                        self.sock.send(message)  # small: fits the socket buffer, or is dropped
+                    except (OSError, ValueError):
+                        pass
+                shut(self.sock)
+                # At the handler's next bytecode, or when its stash call (if any) returns;
+                # either way before it can mark the run finished.
+                interrupt(self._thread_ident, HandlerTimeout)
         finally:
             if locked:
                 self._send_lock.release()
@@ -470,3 +529,13 @@ class _Connection:
         if self._slot is not None:
             # The thread may stay stuck in C code; its connection no longer counts.
             self._slot.release()
+
+
+def _strip_empty_lines(buffer: bytearray, at_most: int) -> int:
+    """Remove up to ``at_most`` CR and LF bytes from the start of ``buffer``; how many went."""
+    count = 0
+    size = min(len(buffer), at_most)
+    while count < size and buffer[count] in (0x0D, 0x0A):
+        count += 1
+    del buffer[:count]
+    return count

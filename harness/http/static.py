@@ -102,6 +102,8 @@ def parse_range(header: bytes, size: int) -> list[tuple[int, int]] | None:
         first, last = first.strip(), last.strip()
         if (first and not first.isdigit()) or (last and not last.isdigit()) or (not first and not last):
             return None
+        # Leading zeros change no number, so they must not make one look big.
+        first, last = _strip_zeros(first), _strip_zeros(last)
         # Numbers too big for any file keep their meaning without being parsed (int() of a
         # very long string is slow or refused): a start past the end, an end at the end.
         if len(first) > 18:
@@ -134,28 +136,40 @@ def parse_range(header: bytes, size: int) -> list[tuple[int, int]] | None:
     return merged
 
 
+def _strip_zeros(digits: bytes) -> bytes:
+    """``b"007"`` as ``b"7"``, ``b"000"`` as ``b"0"``; ``b""`` (absent) stays absent."""
+    return digits.lstrip(b"0") or digits[:1]
+
+
+def _still_valid(cached: tuple[int, int, int], st: os.stat_result) -> bool:
+    """Whether what was cached for a file or directory with signature ``cached`` still holds.
+
+    The rule of every cache here, and of the handler cache: the stat signature is unchanged,
+    and the entry was not modified so recently that its timestamp may not have moved.
+    """
+    return cached == signature(st) and not recently_modified(st)
+
+
 class StaticCache:
     """Small files' bytes, and the side-file headers beside each file, checked on every use.
 
     A file's bytes are reused while its stat signature (mtime, size, inode) is unchanged, and
     never for a file modified in the last two seconds (timestamps may not have ticked yet).
-    Side files are looked up in a listing of their directory, refreshed when its mtime moves.
+    Side files are looked up in a listing of their directory, kept by the same rule.
     """
 
     def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
         self._files: OrderedDict[str, tuple[tuple[int, int, int], bytes]] = OrderedDict()
         self._size = 0
-        self._listings: dict[str, tuple[int, frozenset[str]]] = {}
+        self._listings: dict[str, tuple[tuple[int, int, int], frozenset[str]]] = {}
         self._lock = threading.Lock()
 
     def content(self, fs_path: str, st: os.stat_result) -> bytes | None:
         """The cached bytes of ``fs_path`` if ``st`` still describes them."""
-        if recently_modified(st):
-            return None
         with self._lock:
             entry = self._files.get(fs_path)
-            if entry is None or entry[0] != signature(st):
+            if entry is None or not _still_valid(entry[0], st):
                 return None
             self._files.move_to_end(fs_path)
             return entry[1]
@@ -195,17 +209,17 @@ class StaticCache:
 
     def _side_files(self, directory: str) -> frozenset[str]:
         try:
-            mtime = os.stat(directory).st_mtime_ns
+            st = os.stat(directory)
         except OSError:
             return frozenset()
         cached = self._listings.get(directory)
-        if cached is not None and cached[0] == mtime:
+        if cached is not None and _still_valid(cached[0], st):
             return cached[1]
         try:
             names = frozenset(entry for entry in os.listdir(directory) if entry.endswith(".headers"))
         except OSError:
             names = frozenset()
-        self._listings[directory] = (mtime, names)
+        self._listings[directory] = (signature(st), names)
         return names
 
 
@@ -215,6 +229,30 @@ _default_cache = StaticCache()
 def _read_span(handle: IO[bytes], start: int, end: int) -> bytes:
     handle.seek(start)
     return handle.read(end - start)
+
+
+class _Span:
+    """The first ``size`` bytes of an open file, for streaming with a Content-Length of ``size``.
+
+    A file that grew meanwhile is cut at ``size``; one that shrank raises :class:`OSError`,
+    which ends the response and the connection instead of leaving the client waiting.
+    """
+
+    def __init__(self, handle: IO[bytes], size: int) -> None:
+        self._handle = handle
+        self._left = size
+
+    def read(self, limit: int) -> bytes:
+        if self._left <= 0:
+            return b""
+        data = self._handle.read(min(limit, self._left))
+        if not data:
+            raise OSError(f"the file shrank while being sent ({self._left} bytes missing)")
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 def serve_file(
@@ -246,7 +284,10 @@ def serve_file(
     except OSError as exc:
         response.set_error(404, f"cannot read the file: {exc.strerror}")
         return
-    size = os.fstat(handle.fileno()).st_size
+    # The stat the caller took moments ago is as good as a new one: the file can change after
+    # either. What is sent never disagrees with the head: a body in memory is sent with its
+    # own length, and a streamed file stops at the size declared.
+    size = st.st_size if st is not None else os.fstat(handle.fileno()).st_size
     ranges = None
     if range_header is not None:
         try:
@@ -265,7 +306,7 @@ def serve_file(
                 cache.remember(fs_path, st, data)
         else:
             response.headers.set("Content-Length", size)
-            response.content = handle
+            response.content = _Span(handle, size)
         return
     response.status = 206
     with handle:

@@ -14,9 +14,12 @@ reader thread and no queue between them: that is what makes it fast.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
+import selectors
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -25,13 +28,15 @@ from types import TracebackType
 from typing import Any
 
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed, ConnectionClosedError, ConnectionClosedOK
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError, ConnectionClosedOK, ProtocolError
 from websockets.frames import Close
 from websockets.http11 import Request as WSRequest
 from websockets.protocol import State
 
 from ..sockets import RecvTimeout, shut
 from .frames import (
+    MAX_CLOSE_REASON_BYTES,
+    MAX_CONTROL_PAYLOAD,
     OP_BINARY,
     OP_CLOSE,
     OP_CONTINUATION,
@@ -40,13 +45,14 @@ from .frames import (
     OP_TEXT,
     Frame,
     WSProtocolError,
+    close_code_is_valid,
     encode_close,
     encode_frame,
     parse_close,
     parse_frame,
 )
 
-__all__ = ["ConcurrencyError", "WebSocket"]
+__all__ = ["ConcurrencyError", "InvalidFrameArgument", "WebSocket"]
 
 try:
     from websockets.exceptions import ConcurrencyError
@@ -56,10 +62,21 @@ except ImportError:  # websockets < 14
         """Two threads called recv at once."""
 
 
+class InvalidFrameArgument(ProtocolError, ValueError):
+    """``close``, ``ping`` or ``pong`` was given what no valid frame can carry; nothing was sent.
+
+    A :class:`websockets.exceptions.ProtocolError` (what websockets raises for an invalid
+    close code) and a :class:`ValueError`.
+    """
+
+
 _RECV_SIZE = 65536
 _NO_STATUS = 1005
 _ABNORMAL = 1006
 _OK_CODES = (1000, 1001, _NO_STATUS)
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
+# How long shutdown waits for a send under way before it cuts the connection off.
+_GOING_AWAY_LOCK_WAIT = 0.05
 
 
 class WebSocket:
@@ -76,7 +93,9 @@ class WebSocket:
         max_size: int | None,
         close_timeout: float,
         logger: logging.Logger,
+        recv_timeout: RecvTimeout | None = None,
     ) -> None:
+        """``recv_timeout`` is the transport's for this socket, if it has one (else a new one)."""
         self.socket = sock
         self.id = uuid.uuid4()
         self.logger = logger
@@ -87,16 +106,17 @@ class WebSocket:
         self._path = path
         self._raw_headers = headers
         self._buffer = buffer
-        self._recv_timeout = RecvTimeout(sock)
+        self._recv_timeout = recv_timeout if recv_timeout is not None else RecvTimeout(sock)
         self._send_lock = threading.Lock()  # one frame at a time on the wire
         self._message_lock = threading.Lock()  # one data message at a time (fragments stay together)
         self._recv_lock = threading.Lock()
         self._closed = threading.Event()
         self._close_sent: Close | None = None
         self._close_rcvd: Close | None = None
+        self._rcvd_then_sent: bool | None = None  # once both close frames are known: which came first
         self._close_exc: ConnectionClosed | None = None
-        self._fragment_opcode: int | None = None
-        self._fragments: list[bytes] = []
+        self._fragment_opcode: int | None = None  # of the fragmented message under way
+        self._fragments: list[bytes] = []  # its payloads so far (recv only; recv_streaming keeps none)
         self._fragment_size = 0
         self._pings: dict[bytes, tuple[threading.Event, float, bool]] = {}
         try:
@@ -179,22 +199,46 @@ class WebSocket:
             self._recv_lock.release()
 
     def recv_streaming(self, decode: bool | None = None) -> Iterator[Any]:
-        """The next message, fragment by fragment as frames arrive."""
+        """The next message, fragment by fragment as frames arrive: ``str`` for text, ``bytes`` for binary.
+
+        Nothing is buffered: each frame's payload is yielded as it comes. Text is decoded
+        incrementally, so a character split across frames arrives whole (in the later piece).
+        """
         if not self._recv_lock.acquire(blocking=False):
             raise ConcurrencyError("cannot call recv_streaming while another thread is already running recv")
         try:
-            while True:
-                frame = self._read_frame(None)
-                if frame.opcode in (OP_TEXT, OP_BINARY, OP_CONTINUATION):
-                    message = self._assemble(frame)
-                    opcode = frame.opcode if frame.opcode != OP_CONTINUATION else self._fragment_opcode
-                    yield self._decoded(opcode or OP_BINARY, frame.payload, decode)
-                    if message is not None:
-                        return
+            decoder: codecs.IncrementalDecoder | None = None
+            for opcode, payload, last in self._data_frames():
+                as_text = decode if decode is not None else opcode == OP_TEXT
+                if opcode == OP_TEXT or as_text:  # text is checked even when yielded as bytes
+                    if decoder is None:
+                        decoder = codecs.getincrementaldecoder("utf-8")()
+                    try:
+                        text = decoder.decode(payload, last)
+                    except UnicodeDecodeError:
+                        if opcode != OP_TEXT:
+                            raise  # binary data the caller asked to decode: its own mistake
+                        raise self._fail(1007, "invalid UTF-8 in a text message") from None
+                    yield text if as_text else payload
                 else:
-                    self._control(frame)
+                    yield payload
+                if last:
+                    return
         finally:
             self._recv_lock.release()
+
+    def _data_frames(self) -> Iterator[tuple[int, bytes, bool]]:
+        """``(message opcode, payload, last)`` for each data frame; control frames are handled."""
+        if self._fragments:  # the start of this message, read by a recv that then timed out
+            assert self._fragment_opcode is not None
+            start, self._fragments = b"".join(self._fragments), []
+            yield self._fragment_opcode, start, False
+        while True:
+            frame = self._read_frame(None)
+            if frame.opcode in (OP_TEXT, OP_BINARY, OP_CONTINUATION):
+                yield self._message_opcode(frame), frame.payload, frame.fin
+            else:
+                self._control(frame)
 
     def _read_frame(self, deadline: float | None) -> Frame:
         while True:
@@ -222,30 +266,42 @@ class WebSocket:
                 raise self._lost()
             self._buffer += data
 
-    def _assemble(self, frame: Frame) -> tuple[int, bytes] | None:
-        """A complete message from data frames (``None`` until its last frame came)."""
-        opcode = frame.opcode
-        if opcode in (OP_TEXT, OP_BINARY):
+    def _message_opcode(self, frame: Frame) -> int:
+        """The type (text or binary) of the message a data frame belongs to.
+
+        Checks that fragments come in order and stay within ``max_size`` together.
+        """
+        if frame.opcode != OP_CONTINUATION:
             if self._fragment_opcode is not None:
                 raise self._fail(1002, "a new message started before the fragmented one ended")
-            if frame.fin:
-                return opcode, frame.payload
-            self._fragment_opcode, self._fragments, self._fragment_size = opcode, [frame.payload], len(frame.payload)
-            return None
-        if opcode == OP_CONTINUATION:
-            if self._fragment_opcode is None:
-                raise self._fail(1002, "a continuation frame without a message to continue")
-            self._fragment_size += len(frame.payload)
-            if self.max_size is not None and self._fragment_size > self.max_size:
-                raise self._fail(1009, f"message over the limit of {self.max_size} bytes")
-            self._fragments.append(frame.payload)
             if not frame.fin:
-                return None
-            message = (self._fragment_opcode, b"".join(self._fragments))
-            self._fragment_opcode, self._fragments, self._fragment_size = None, [], 0
-            return message
-        self._control(frame)
-        return None
+                self._fragment_opcode, self._fragment_size = frame.opcode, len(frame.payload)
+            return frame.opcode
+        opcode = self._fragment_opcode
+        if opcode is None:
+            raise self._fail(1002, "a continuation frame without a message to continue")
+        self._fragment_size += len(frame.payload)
+        if self.max_size is not None and self._fragment_size > self.max_size:
+            raise self._fail(1009, f"message over the limit of {self.max_size} bytes")
+        if frame.fin:
+            self._fragment_opcode, self._fragment_size = None, 0
+        return opcode
+
+    def _assemble(self, frame: Frame) -> tuple[int, bytes] | None:
+        """A complete message from data frames (``None`` until its last frame came)."""
+        if frame.opcode not in (OP_TEXT, OP_BINARY, OP_CONTINUATION):
+            self._control(frame)
+            return None
+        opcode = self._message_opcode(frame)
+        if not frame.fin:
+            self._fragments.append(frame.payload)
+            return None
+        if not self._fragments:
+            return opcode, frame.payload
+        self._fragments.append(frame.payload)
+        message = b"".join(self._fragments)
+        self._fragments = []
+        return opcode, message
 
     def _decoded(self, opcode: int, payload: bytes, decode: bool | None) -> Any:
         if opcode == OP_TEXT:
@@ -276,12 +332,12 @@ class WebSocket:
                 code, reason = parse_close(frame.payload)
             except WSProtocolError as error:
                 raise self._fail(error.code, error.reason) from None
-            self._close_rcvd = Close(code if code is not None else _NO_STATUS, reason)
             with self._send_lock:
-                answered_first = self._close_sent is None and not self._closed.is_set()
-                if answered_first:
+                self._rcvd_then_sent = self._close_sent is None
+                self._close_rcvd = Close(code if code is not None else _NO_STATUS, reason)
+                if self._close_sent is None and not self._closed.is_set():
                     self._send_close(code, reason)
-            raise self._finish(rcvd_then_sent=answered_first)
+            raise self._finish()
 
     # -- sending --------------------------------------------------------------------------
 
@@ -342,7 +398,7 @@ class WebSocket:
             while payload in self._pings:
                 payload = os.urandom(4)
         else:
-            payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+            payload = _control_payload("ping", data)
             if payload in self._pings:
                 raise ConcurrencyError("already waiting for a pong with the same data")
         event = threading.Event()
@@ -352,7 +408,7 @@ class WebSocket:
 
     def pong(self, data: str | bytes = b"") -> None:
         """Send an unsolicited pong."""
-        self._write(encode_frame(OP_PONG, data.encode("utf-8") if isinstance(data, str) else bytes(data)))
+        self._write(encode_frame(OP_PONG, _control_payload("pong", data)))
 
     def _write(self, data: bytes) -> None:
         with self._send_lock:
@@ -370,15 +426,17 @@ class WebSocket:
     # -- closing --------------------------------------------------------------------------
 
     def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the connection: send a close frame and wait (``close_timeout``) for the reply."""
+        """Close the connection: send a close frame and wait (``close_timeout``) for the reply.
+
+        :class:`InvalidFrameArgument` for a code a close frame may not carry (such as 1005
+        or 1006) or a reason over 123 bytes of UTF-8; nothing is sent then.
+        """
+        _check_close(code, reason)
         if self._closed.is_set():
             return
         with self._send_lock:
             if self._close_sent is None and not self._closed.is_set():
-                try:
-                    self._send_close(code, reason)
-                except ConnectionClosed:
-                    return
+                self._send_close(code, reason)
         if self._recv_lock.acquire(blocking=False):
             try:
                 deadline = time.monotonic() + self.close_timeout
@@ -390,10 +448,10 @@ class WebSocket:
                 pass
             finally:
                 self._recv_lock.release()
-            self._finish(rcvd_then_sent=False)
+            self._finish()
         elif not self._closed.wait(self.close_timeout):
             # Another thread is blocked in recv: it gets the reply; if none comes, cut it off.
-            self._finish(rcvd_then_sent=False)
+            self._finish()
 
     def _send_close(self, code: int | None, reason: str) -> None:
         self._close_sent = Close(code if code is not None else _NO_STATUS, reason)
@@ -408,18 +466,28 @@ class WebSocket:
         with self._send_lock:
             if self._close_sent is None and not self._closed.is_set():
                 self._send_close(code, reason)
-        return self._finish(rcvd_then_sent=False)
+        return self._finish()
 
     def _lost(self) -> ConnectionClosed:
         """The TCP connection ended under us, with or without a close handshake."""
-        return self._finish(rcvd_then_sent=None)
+        return self._finish()
 
-    def _finish(self, rcvd_then_sent: bool | None) -> ConnectionClosed:
+    def _outcome(self, in_progress: bool = False) -> ConnectionClosed:
+        """The exception telling how the connection closed (or, ``in_progress``, is closing).
+
+        websockets insists that ``rcvd_then_sent`` is set exactly when both close frames are
+        known; it is read from one snapshot of the two so that always holds.
+        """
+        rcvd, sent = self._close_rcvd, self._close_sent
+        order = None if rcvd is None or sent is None else bool(self._rcvd_then_sent)
+        clean = rcvd is not None and sent is not None and rcvd.code in _OK_CODES and sent.code in _OK_CODES
+        kind = ConnectionClosedOK if clean or in_progress else ConnectionClosedError
+        return kind(rcvd, sent, order)
+
+    def _finish(self) -> ConnectionClosed:
+        """The connection is over: shut the socket, and settle the exception every call raises."""
         if self._close_exc is None:
-            rcvd, sent = self._close_rcvd, self._close_sent
-            clean = rcvd is not None and sent is not None and rcvd.code in _OK_CODES and sent.code in _OK_CODES
-            kind = ConnectionClosedOK if clean else ConnectionClosedError
-            self._close_exc = kind(rcvd, sent, rcvd_then_sent)
+            self._close_exc = self._outcome()
         if not self._closed.is_set():
             # Shut down, not closed: another thread may be blocked on the socket, and a
             # closed descriptor's number could be reused under it. The transport closes it.
@@ -431,12 +499,78 @@ class WebSocket:
         return self._close_exc
 
     def going_away(self) -> None:
-        """Server shutdown: send a 1001 close frame; the handler's next recv gets the reply."""
-        with self._send_lock:
-            if self._close_sent is None and not self._closed.is_set():
-                self._send_close(1001, "the server is shutting down")
+        """Server shutdown: send a 1001 close frame; the handler's next recv gets the reply.
+
+        The shutdown calls this for each connection in turn, so it never waits on the client:
+        when the frame cannot go out at once (a send is stuck on a client that reads nothing,
+        or the socket buffer is full), the connection is shut instead, and the handler's next
+        call raises ConnectionClosedError.
+        """
+        if self._closed.is_set():
+            return
+        if not self._send_lock.acquire(timeout=_GOING_AWAY_LOCK_WAIT):
+            shut(self.socket)  # the send under way fails, and so ends the handler's wait
+            return
+        try:
+            if self._close_sent is not None or self._closed.is_set():
+                return
+            self._close_sent = Close(1001, "the server is shutting down")
+            if not self._send_at_once(encode_close(1001, self._close_sent.reason)):
+                shut(self.socket)
+        finally:
+            self._send_lock.release()
+
+    def _send_at_once(self, data: bytes) -> bool:
+        """Send a few bytes only if the socket takes them all without blocking; whether it did."""
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.socket, selectors.EVENT_WRITE)
+                if not selector.select(0):
+                    return False
+            if isinstance(self.socket, ssl.SSLSocket):
+                # No flags under TLS; one small record into a writable socket does not block.
+                self.socket.sendall(data)
+                return True
+            return self.socket.send(data, _DONTWAIT) == len(data)
+        except (OSError, ValueError):
+            return False
 
     def _closing_exception(self) -> ConnectionClosed:
         if self._close_exc is not None:
             return self._close_exc
-        return ConnectionClosedOK(self._close_rcvd, self._close_sent, None)
+        return self._outcome(in_progress=True)
+
+
+def _check_close(code: int, reason: str) -> None:
+    """Refuse, before anything is sent, a close frame that would break the protocol."""
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise TypeError(f"the close code must be an int, not {type(code).__name__}")
+    if not close_code_is_valid(code):
+        raise InvalidFrameArgument(
+            f"invalid close code {code}: use 1000-1003, 1007-1014 or 3000-4999 (1005 and 1006 are never sent)"
+        )
+    if not isinstance(reason, str):
+        raise TypeError(f"the close reason must be a str, not {type(reason).__name__}")
+    try:
+        size = len(reason.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise InvalidFrameArgument(f"the close reason is not encodable as UTF-8: {exc.reason}") from None
+    if size > MAX_CLOSE_REASON_BYTES:
+        raise InvalidFrameArgument(
+            f"the close reason is {size} bytes of UTF-8, over the limit of {MAX_CLOSE_REASON_BYTES}"
+        )
+
+
+def _control_payload(kind: str, data: Any) -> bytes:
+    """The payload of a ping or pong; :class:`InvalidFrameArgument` if it does not fit one."""
+    if isinstance(data, str):
+        payload = data.encode("utf-8")
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        payload = bytes(data)
+    else:
+        raise TypeError(f"{kind} data must be str or bytes-like, not {type(data).__name__}")
+    if len(payload) > MAX_CONTROL_PAYLOAD:
+        raise InvalidFrameArgument(
+            f"{kind} data is {len(payload)} bytes, over the limit of {MAX_CONTROL_PAYLOAD} for a control frame"
+        )
+    return payload

@@ -26,17 +26,23 @@ __all__ = [
     "OP_PONG",
     "OP_TEXT",
     "Frame",
+    "MAX_CLOSE_REASON_BYTES",
+    "MAX_CONTROL_PAYLOAD",
     "WSProtocolError",
+    "close_code_is_valid",
     "encode_close",
     "encode_frame",
     "parse_close",
     "parse_frame",
+    "truncate_close_reason",
 ]
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
 OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
 _DATA_OPCODES = frozenset({OP_CONTINUATION, OP_TEXT, OP_BINARY})
 _CONTROL_OPCODES = frozenset({OP_CLOSE, OP_PING, OP_PONG})
+MAX_CONTROL_PAYLOAD = 125  # bytes in a ping, pong or close frame
+MAX_CLOSE_REASON_BYTES = MAX_CONTROL_PAYLOAD - 2  # after the 2-byte code
 
 _c_apply_mask: Callable[[bytes, bytes], bytes] | None
 try:  # websockets' C masking; a pure-Python fallback keeps us working without it
@@ -109,8 +115,8 @@ def parse_frame(buffer: bytearray, max_size: int | None) -> Frame | None:
     if opcode in _CONTROL_OPCODES:
         if not fin:
             raise WSProtocolError(1002, "control frames must not be fragmented")
-        if length > 125:
-            raise WSProtocolError(1002, "control frame payloads are at most 125 bytes")
+        if length > MAX_CONTROL_PAYLOAD:
+            raise WSProtocolError(1002, f"control frame payloads are at most {MAX_CONTROL_PAYLOAD} bytes")
     elif opcode not in _DATA_OPCODES:
         raise WSProtocolError(1002, f"unknown opcode {opcode:#x}")
     elif max_size is not None and length > max_size:
@@ -135,7 +141,8 @@ def encode_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     return struct.pack("!BBQ", first, 127, length) + payload
 
 
-def _close_code_is_valid(code: int) -> bool:
+def close_code_is_valid(code: int) -> bool:
+    """Whether a close frame may carry ``code`` (1005, 1006 and 1015 are only for reporting, never sent)."""
     return code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014) or 3000 <= code <= 4999
 
 
@@ -146,7 +153,7 @@ def parse_close(payload: bytes) -> tuple[int | None, str]:
     if len(payload) == 1:
         raise WSProtocolError(1002, "close frame with a 1-byte payload")
     (code,) = struct.unpack_from("!H", payload)
-    if not _close_code_is_valid(code):
+    if not close_code_is_valid(code):
         raise WSProtocolError(1002, f"invalid close code {code}")
     try:
         reason = payload[2:].decode("utf-8")
@@ -155,9 +162,23 @@ def parse_close(payload: bytes) -> tuple[int | None, str]:
     return code, reason
 
 
+def truncate_close_reason(reason: str, limit: int = MAX_CLOSE_REASON_BYTES) -> str:
+    """``reason`` cut to at most ``limit`` bytes of UTF-8, between characters.
+
+    What cannot be encoded (a lone surrogate) becomes ``?``: the result always fits a close frame.
+    """
+    try:
+        data = reason.encode("utf-8")
+    except UnicodeEncodeError:
+        data = reason.encode("utf-8", "replace")
+    else:
+        if len(data) <= limit:
+            return reason
+    return data[:limit].decode("utf-8", "ignore")
+
+
 def encode_close(code: int | None, reason: str = "") -> bytes:
     """A close frame (no payload when ``code`` is None); the reason is cut to fit 125 bytes."""
     if code is None:
         return encode_frame(OP_CLOSE, b"")
-    data = reason.encode("utf-8")[:123]
-    return encode_frame(OP_CLOSE, struct.pack("!H", code) + data.decode("utf-8", "ignore").encode("utf-8"))
+    return encode_frame(OP_CLOSE, struct.pack("!H", code) + truncate_close_reason(reason).encode("utf-8"))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from ..http.parser import RequestHead
+from ..http.request import Request
+from ..http.response import _SERVER_HEADER, status_line
 
 __all__ = ["HandshakeRefused", "accept_value", "check_upgrade", "offered_subprotocols", "switching_protocols"]
 
@@ -29,37 +30,32 @@ class HandshakeRefused(Exception):
         self.headers = list(headers)
 
 
-def _tokens(head: RequestHead, name: bytes) -> set[bytes]:
-    return {
-        token.strip().lower()
-        for header, value in head.headers
-        if header.lower() == name
-        for token in value.split(b",")
-        if token.strip()
-    }
+def _list_items(values: Iterable[bytes]) -> list[bytes]:
+    """The items of comma-separated header values (RFC 9110 list syntax), empty ones dropped."""
+    return [item for value in values for part in value.split(b",") if (item := part.strip())]
 
 
-def _values(head: RequestHead, name: bytes) -> list[bytes]:
-    return [value for header, value in head.headers if header.lower() == name]
-
-
-def check_upgrade(head: RequestHead) -> str:
+def check_upgrade(request: Request) -> str:
     """Validate an upgrade request; return its ``Sec-WebSocket-Key``, or raise :class:`HandshakeRefused`."""
-    if head.method != "GET":
-        raise HandshakeRefused(405, f"a WebSocket handshake is a GET request, not {head.method}", [("Allow", "GET")])
+    if request.method != "GET":
+        message = f"a WebSocket handshake is a GET request, not {request.method}"
+        raise HandshakeRefused(405, message, [("Allow", "GET")])
+    headers = request.headers
     upgrade = [("Upgrade", "websocket"), ("Connection", "Upgrade")]
-    if b"upgrade" not in _tokens(head, b"connection") or b"websocket" not in _tokens(head, b"upgrade"):
+    connection = {token.lower() for token in _list_items(headers.get_list(b"connection", []))}
+    protocols = {token.lower() for token in _list_items(headers.get_list(b"upgrade", []))}
+    if b"upgrade" not in connection or b"websocket" not in protocols:
         raise HandshakeRefused(
             426,
             "this is a WebSocket server: connect with a WebSocket client (Upgrade: websocket was missing)",
             upgrade,
         )
-    versions = _values(head, b"sec-websocket-version")
+    versions = headers.get_list(b"sec-websocket-version", [])
     if versions != [b"13"]:
         shown = b", ".join(versions).decode("latin-1") or "none"
         message = f"unsupported Sec-WebSocket-Version {shown!r}; this server speaks 13"
         raise HandshakeRefused(426, message, [*upgrade, ("Sec-WebSocket-Version", "13")])
-    keys = _values(head, b"sec-websocket-key")
+    keys = headers.get_list(b"sec-websocket-key", [])
     if len(keys) != 1:
         raise HandshakeRefused(400, "the handshake needs exactly one Sec-WebSocket-Key header")
     try:
@@ -71,14 +67,9 @@ def check_upgrade(head: RequestHead) -> str:
     return keys[0].decode("ascii")
 
 
-def offered_subprotocols(head: RequestHead) -> list[str]:
+def offered_subprotocols(request: Request) -> list[str]:
     """The subprotocols the client offered, in its order of preference."""
-    return [
-        token.strip().decode("latin-1")
-        for value in _values(head, b"sec-websocket-protocol")
-        for token in value.split(b",")
-        if token.strip()
-    ]
+    return [token.decode("latin-1") for token in _list_items(request.headers.get_list(b"sec-websocket-protocol", []))]
 
 
 def accept_value(key: str) -> str:
@@ -86,15 +77,14 @@ def accept_value(key: str) -> str:
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + _GUID).digest()).decode("ascii")
 
 
-def switching_protocols(key: str, subprotocol: str | None, server: bytes) -> bytes:
+def switching_protocols(key: str, subprotocol: str | None, server: bytes = _SERVER_HEADER) -> bytes:
     """The 101 response that opens the connection."""
-    lines = [
-        b"HTTP/1.1 101 Switching Protocols",
+    headers = [
         b"Upgrade: websocket",
         b"Connection: Upgrade",
         b"Sec-WebSocket-Accept: " + accept_value(key).encode("ascii"),
         b"Server: " + server,
     ]
     if subprotocol is not None:
-        lines.append(b"Sec-WebSocket-Protocol: " + subprotocol.encode("latin-1"))
-    return b"\r\n".join(lines) + b"\r\n\r\n"
+        headers.append(b"Sec-WebSocket-Protocol: " + subprotocol.encode("latin-1"))
+    return status_line("HTTP/1.1", 101, None) + b"".join(header + b"\r\n" for header in headers) + b"\r\n"

@@ -7,7 +7,8 @@ path is refused at the handshake with 404 and a broken handler file with 500, be
 connection upgrades.
 
 A handler may choose a subprotocol the client offers: define ``SUBPROTOCOLS = ["chat", ...]``
-(the first one the client offers wins) or ``select_subprotocol(request, offered)``.
+(the first one the client offers wins; a list or tuple of names) or
+``select_subprotocol(request, offered)``.
 """
 
 from __future__ import annotations
@@ -24,20 +25,15 @@ from ..http.parser import RequestHead
 from ..http.request import Request
 from ..http.response import plain_text_error
 from ..server_context import ServerContext, reset_current_request, set_current_request
+from ..sockets import RecvTimeout
 from .connection import WebSocket
+from .frames import truncate_close_reason
 from .handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
 
 if TYPE_CHECKING:
     from ..http.server import Channel
 
 __all__ = ["WSApp"]
-
-_SERVER = b"stash-harness"
-_REASON_LIMIT = 120
-
-
-def _close_reason(text: str) -> str:
-    return text.encode("utf-8")[:_REASON_LIMIT].decode("utf-8", "ignore")
 
 
 def _choose_subprotocol(namespace: dict[str, Any], request: Request, offered: list[str]) -> str | None:
@@ -51,10 +47,16 @@ def _choose_subprotocol(namespace: dict[str, Any], request: Request, offered: li
             raise HandlerLoadError(f"select_subprotocol chose {choice!r}, which the client did not offer")
         return None if choice is None else str(choice)
     supported = namespace.get("SUBPROTOCOLS")
-    if supported:
-        for name in offered:
-            if name in supported:
-                return name
+    if supported is None:
+        return None
+    # A bare string would match its substrings ("ch" in "chat"): only a collection of names will do.
+    if not isinstance(supported, (list, tuple, set, frozenset)) or not all(isinstance(n, str) for n in supported):
+        raise HandlerLoadError(
+            f"SUBPROTOCOLS must be a list of subprotocol names (str), not {type(supported).__name__} {supported!r:.80}"
+        )
+    for name in offered:
+        if name in supported:
+            return name
     return None
 
 
@@ -81,10 +83,10 @@ class WSApp:
         """Answer the handshake on ``channel``; if it upgrades, run the handler to its end."""
         resource = request.url_parts.path
         try:
-            key = check_upgrade(head)
+            key = check_upgrade(request)
             target = self.docroot.resolve_ws(resource)
             namespace = self.handlers.load(target.fs_path, "main(ws, request)", target.stat)
-            subprotocol = _choose_subprotocol(namespace, request, offered_subprotocols(head))
+            subprotocol = _choose_subprotocol(namespace, request, offered_subprotocols(request))
         except HandshakeRefused as refused:
             channel.send(plain_text_error(refused.status, refused.message, refused.headers))
             return
@@ -97,7 +99,9 @@ class WSApp:
             self.logger.error("WebSocket %s: %s\n%s", head.target, error.message, error.details.rstrip())
             channel.send(plain_text_error(500, str(error)))
             return
-        channel.send(switching_protocols(key, subprotocol, _SERVER))
+        channel.send(switching_protocols(key, subprotocol))
+        # The transport's receive timeout for this socket, so its settings stay in one place.
+        recv_timeout = getattr(channel, "_recv_timeout", None)
         ws = WebSocket(
             channel.sock,
             channel.buffer,
@@ -107,6 +111,7 @@ class WSApp:
             max_size=self.settings.max_message_bytes,
             close_timeout=self.settings.close_timeout,
             logger=self.logger,
+            recv_timeout=recv_timeout if isinstance(recv_timeout, RecvTimeout) else None,
         )
         channel.upgraded = ws
         if self.access_log:
@@ -121,7 +126,7 @@ class WSApp:
             self.logger.debug("WebSocket %s: the connection closed under the handler: %s", resource, closed)
         except Exception as exc:
             self.logger.exception("WebSocket handler %s raised %s", resource, type(exc).__name__)
-            ws.close(1011, _close_reason(f"handler raised {type(exc).__name__}: {exc}"))
+            ws.close(1011, truncate_close_reason(f"handler raised {type(exc).__name__}: {exc}"))
         except SystemExit as exc:
             self.logger.error("WebSocket handler %s called sys.exit(%r); the server goes on", resource, exc.code)
             ws.close(1011, "handler called sys.exit()")

@@ -258,6 +258,32 @@ def test_stops_when_the_process_it_serves_exits(tmp_path: Path) -> None:
         process.close()
 
 
+def _a_pid_no_process_has() -> str:
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    assert not psutil.pid_exists(finished.pid)
+    return str(finished.pid)
+
+
+@pytest.mark.parametrize(
+    ("pid", "message"),
+    [
+        ("0", "0 is not a process id (it must be a positive number)"),
+        ("-5", "-5 is not a process id (it must be a positive number)"),
+        ("abc", "'abc' is not a process id"),
+        (None, "no process {pid} is running"),
+    ],
+    ids=["zero", "negative", "not-a-number", "not-running"],
+)
+def test_a_bad_exit_with_pid_exits_2_naming_it(tmp_path: Path, pid: str | None, message: str) -> None:
+    pid = pid if pid is not None else _a_pid_no_process_has()
+    state_file = tmp_path / "state.json"
+    result = serve(f"--exit-with-pid={pid}", "--state-file", str(state_file))
+    assert result.returncode == 2
+    assert f"argument --exit-with-pid: {message.format(pid=pid)}" in result.stderr
+    assert not state_file.exists()
+
+
 def test_warns_when_listening_beyond_loopback(tmp_path: Path) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"bind_address": "0.0.0.0"}))

@@ -212,16 +212,29 @@ def test_leftovers_are_errors_when_strict(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*never taken*"])
 
 
-def test_browser_fixtures_skip_with_what_they_looked_for(pytester: pytest.Pytester) -> None:
+def test_a_harness_browser_option_that_is_no_executable_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "--harness-browser", "/nonexistent/chromium")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--harness-browser=/nonexistent/chromium is not an executable file*"])
+
+
+def test_a_harness_browser_variable_that_is_no_executable_fails_the_browser_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_BROWSER", "/nonexistent/chromium")
     pytester.makepyfile(
         """
         def test_page(harness_page):
-            raise AssertionError("should have been skipped")
+            raise AssertionError("the fixture should have failed")
+
+        def test_without_browser():
+            assert True
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:xdist", "-rs", "--harness-browser", "/nonexistent/chromium")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*no Chromium found (looked for --harness-browser=/nonexistent/chromium)*"])
+    result = pytester.runpytest_subprocess("-p", "no:xdist")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*$HARNESS_BROWSER=/nonexistent/chromium is not an executable file*"])
 
 
 def _harness_pids(record: Path) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.http.parser import parse_head
+from harness.http.request import Request
 from harness.ws.handshake import (
     HandshakeRefused,
     accept_value,
@@ -16,9 +17,11 @@ from harness.ws.handshake import (
 KEY = b"dGhlIHNhbXBsZSBub25jZQ=="
 
 
-def head(*lines: bytes, method: bytes = b"GET"):
+def head(*lines: bytes, method: bytes = b"GET") -> Request:
+    """The handshake request as the transport hands it over (parsed head, no body)."""
     base = [method + b" /chat HTTP/1.1", b"Host: localhost"]
-    return parse_head(b"\r\n".join([*base, *lines]) + b"\r\n\r\n")
+    parsed = parse_head(b"\r\n".join([*base, *lines]) + b"\r\n\r\n")
+    return Request(parsed.method, parsed.target, parsed.version, parsed.headers, b"", scheme="ws")
 
 
 GOOD = (
