@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from harness.state import HarnessState
+from harness.run.state import HarnessState
 
 from .common import CpuMeter, loopback_url, median, tls_client_context
 from .peers import PeerTLS, WptServer

@@ -34,8 +34,8 @@ from bench import http_bench, plugin_bench, soak_bench, startup_bench, stash_ben
 from bench.common import DOCROOT, BackgroundLoad  # noqa: E402
 from bench.peers import PeerTLS, peer_tls  # noqa: E402
 from bench.table import Table, render  # noqa: E402
-from harness.launcher import HarnessProcess  # noqa: E402
-from harness.state import HarnessState  # noqa: E402
+from harness.run.launcher import HarnessProcess  # noqa: E402
+from harness.run.state import HarnessState  # noqa: E402
 
 BENCHMARKS = ("stash", "http", "ws", "startup", "plugin", "soak")
 RESULTS = ROOT / "bench" / "results"

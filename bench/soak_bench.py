@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.launcher import HarnessProcess
+from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
 from tests.reliability.soak import run_soak
 

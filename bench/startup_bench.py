@@ -1,6 +1,6 @@
 """Startup and shutdown: how long until all four servers answer, and until SIGTERM has ended it.
 
-Ours: ``harness serve`` started by :class:`harness.launcher.HarnessProcess` (as the pytest
+Ours: ``harness serve`` started by :class:`harness.run.launcher.HarnessProcess` (as the pytest
 plugin starts it), timed from the spawn until an HTTP GET on http and https and a WebSocket
 open on ws and wss have all succeeded; then SIGTERM, timed until the process has exited (the
 supervisor waits for its children). Peer: wptserve 4.0.3 with its stash and pywebsocket3
@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from websockets.sync.client import connect as ws_connect
 
-from harness.launcher import HarnessProcess
+from harness.run.launcher import HarnessProcess
 
 from .common import DOCROOT, Hung, bytecode_env, kill_on_hang, loopback_url, median, tls_client_context
 from .peers import PeerTLS, WptServer

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from multiprocessing.managers import BaseManager, DictProxy
 from typing import Any
 
+from harness.run.state import HarnessState
 from harness.stash import Stash
 from harness.stash.envconfig import decode_env_config
-from harness.state import HarnessState
 
 from .common import cpu_seconds, median
 from .table import Row, Table, ratio_at_least, within_factor

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from harness.state import HarnessState
+from harness.run.state import HarnessState
 
 from .common import CpuMeter, kill_on_hang, loopback_url, median, tls_client_context
 from .peers import PeerTLS, PywebsocketServer

@@ -5,7 +5,7 @@
 
 from .config import Config, ConfigError, load_config
 from .http import HTTPException
-from .server_context import current_request
+from .site.context import current_request
 from .stash import Stash, StashError, StashUnavailable, load_env_config, store_env_config
 
 __version__ = "0.1.0"

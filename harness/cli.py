@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.log_level:
         config = config.replace(log_level=args.log_level)
     setup_logging(config.log_level)
-    from .supervisor import Supervisor
+    from .run.supervisor import Supervisor
 
     return Supervisor(config, state_file=args.state_file, exit_with_pid=args.exit_with_pid).run()
 

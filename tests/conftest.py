@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.launcher import HarnessProcess
+from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
 
 pytest_plugins = ["pytester"]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from ..docroot import DocRoot, PathRefused, Target
-from ..handlers import HandlerCache, HandlerLoadError, format_exception
-from ..server_context import ServerContext, reset_current_request, set_current_request
+from ..site.context import ServerContext, reset_current_request, set_current_request
+from ..site.docroot import DocRoot, PathRefused, Target
+from ..site.loader import HandlerCache, HandlerLoadError, format_exception
+from ..site.static import serve_directory, serve_file
 from .request import HTTPException, Request
 from .response import ClientDisconnected, Response
 from .returns import UnsupportedReturn, apply_return_value
-from .static import serve_directory, serve_file
 
 __all__ = ["HTTPApp", "HandlerTimeout"]
 

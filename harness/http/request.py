@@ -21,11 +21,11 @@ from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
-from ..lazy import lazy_property
 from .datastructures import Cookies, CookieValue, MultiDict, RequestHeaders
+from .lazy import lazy_property
 
 if TYPE_CHECKING:
-    from ..server_context import RequestServer, ServerContext
+    from ..site.context import RequestServer, ServerContext
 
 __all__ = ["Authentication", "HTTPException", "Request", "UploadedFile"]
 
@@ -222,7 +222,7 @@ class Request:
     @lazy_property
     def server(self) -> RequestServer:
         """``server.stash`` (bound to this request's path), ``server.config``, ``server.url()``."""
-        from ..server_context import RequestServer
+        from ..site.context import RequestServer
 
         if self._context is None:
             raise RuntimeError("this request is not attached to a running server")

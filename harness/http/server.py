@@ -17,12 +17,12 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..acceptor import Acceptor, current_slot
 from ..config import HTTPSettings
-from ..interrupts import interrupt
-from ..server_context import ServerContext
-from ..sockets import RecvTimeout, shut
-from ..watchdog import Watchdog
+from ..net.acceptor import Acceptor, current_slot
+from ..net.interrupts import interrupt
+from ..net.sockets import RecvTimeout, shut
+from ..net.watchdog import Watchdog
+from ..site.context import ServerContext
 from .app import HandlerTimeout, HTTPApp
 from .parser import ChunkedDecoder, ProtocolError, RequestHead, find_head_end, parse_head
 from .request import Request

@@ -23,7 +23,7 @@ from multiprocessing import connection as mpc
 from multiprocessing.managers import Token
 from typing import Any, ClassVar
 
-from ..interrupts import deferred
+from ..net.interrupts import deferred
 from . import codec
 from .envconfig import Address
 from .errors import StashError, StashUnavailable

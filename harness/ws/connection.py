@@ -33,7 +33,7 @@ from websockets.frames import Close
 from websockets.http11 import Request as WSRequest
 from websockets.protocol import State
 
-from ..sockets import RecvTimeout, shut
+from ..net.sockets import RecvTimeout, shut
 from .frames import (
     MAX_CLOSE_REASON_BYTES,
     MAX_CONTROL_PAYLOAD,

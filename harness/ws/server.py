@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 from websockets.exceptions import ConnectionClosed
 
 from ..config import WSSettings
-from ..docroot import DocRoot, PathRefused
-from ..handlers import HandlerCache, HandlerLoadError
 from ..http.parser import RequestHead
 from ..http.request import Request
 from ..http.response import plain_text_error
-from ..server_context import ServerContext, reset_current_request, set_current_request
-from ..sockets import RecvTimeout
+from ..net.sockets import RecvTimeout
+from ..site.context import ServerContext, reset_current_request, set_current_request
+from ..site.docroot import DocRoot, PathRefused
+from ..site.loader import HandlerCache, HandlerLoadError
 from .connection import WebSocket
 from .frames import truncate_close_reason
 from .handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols

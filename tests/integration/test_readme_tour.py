@@ -12,8 +12,8 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
-from harness.launcher import HarnessProcess
-from harness.tls import client_context
+from harness.run.launcher import HarnessProcess
+from harness.run.tls import client_context
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()

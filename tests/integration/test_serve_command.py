@@ -18,7 +18,7 @@ import psutil
 import pytest
 import requests
 
-from harness.launcher import HarnessProcess
+from harness.run.launcher import HarnessProcess
 from harness.stash import Stash, StashUnavailable
 from harness.stash.envconfig import decode_env_config
 from pytest_harness import Harness

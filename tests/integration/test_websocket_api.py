@@ -92,7 +92,7 @@ def test_two_threads_cannot_recv_at_once(api_harness: Harness) -> None:
 
 
 def test_server_shutdown_closes_websockets_with_1001(tmp_path, api_root) -> None:
-    from harness.launcher import HarnessProcess
+    from harness.run.launcher import HarnessProcess
 
     process = HarnessProcess(doc_root=api_root, workdir=tmp_path)
     harness = Harness(process.start())

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import trustme
 
-from harness.tls import spki_pin
+from harness.run.tls import spki_pin
 from pytest_harness.browser import ChromiumTrust, ca_trust, chromium_launch_args, find_chromium, pin_trust
 
 pytestmark = pytest.mark.browser

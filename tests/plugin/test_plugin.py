@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness.state import write_state
+from harness.run.state import write_state
 from pytest_harness import Harness
 from tests.support import wait_until
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.launcher import HarnessProcess
+from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
 
 STRICT_CONFIG = {

@@ -13,7 +13,7 @@ import psutil
 import pytest
 from websockets.asyncio.client import connect as async_connect
 
-from harness.launcher import HarnessProcess
+from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
 from tests.support import wait_until
 

@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from harness.launcher import HarnessProcess
+from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
 from tests.support import wait_until
 

@@ -1,4 +1,4 @@
-"""harness.docroot.DocRoot: URL paths to handlers, files and directories, confined to the root."""
+"""harness.site.docroot.DocRoot: URL paths to handlers, files and directories, confined to the root."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.docroot import DocRoot, PathRefused, Target
+from harness.site.docroot import DocRoot, PathRefused, Target
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""harness.handlers.HandlerCache: compile once per version of a file, run the module fresh per load."""
+"""harness.site.loader.HandlerCache: compile once per version of a file, run the module fresh per load."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import harness.handlers as handlers_module
-from harness.handlers import HandlerCache, HandlerLoadError, format_exception
+import harness.site.loader as handlers_module
+from harness.site.loader import HandlerCache, HandlerLoadError, format_exception
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def cache() -> HandlerCache:
 
 @pytest.fixture
 def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The file names compiled by harness.handlers while the test runs."""
+    """The file names compiled by harness.site.loader while the test runs."""
     seen: list[str] = []
 
     def counting_compile(source, filename, *args, **kwargs):

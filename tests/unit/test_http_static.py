@@ -1,4 +1,4 @@
-"""harness.http.static: Range parsing, Content-Type guessing, and serving files from a tmp dir."""
+"""harness.site.static: Range parsing, Content-Type guessing, and serving files from a tmp dir."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.http.response import Response
-from harness.http.static import RangeNotSatisfiable, content_type_for, parse_range, serve_directory, serve_file
+from harness.site.static import RangeNotSatisfiable, content_type_for, parse_range, serve_directory, serve_file
 
 # -- parse_range ---------------------------------------------------------------------------
 

@@ -1,11 +1,11 @@
-"""Deferred interrupts (harness.interrupts) and the watchdog (harness.watchdog)."""
+"""Deferred interrupts (harness.net.interrupts) and the watchdog (harness.net.watchdog)."""
 
 from __future__ import annotations
 
 import threading
 
-from harness.interrupts import deferred, interrupt
-from harness.watchdog import Watchdog
+from harness.net.interrupts import deferred, interrupt
+from harness.net.watchdog import Watchdog
 
 
 class Stop(BaseException):

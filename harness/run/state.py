@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import SCHEMES
+from ..config import SCHEMES
 
 __all__ = ["HarnessState", "StateError", "read_state", "remove_state", "write_state"]
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from .config import Config
-from .docroot import DocRoot
-from .handlers import HandlerCache, add_import_root
-from .server_context import ServerContext
-from .stash.client import ManagerBackend, process_identity
-from .stash.envconfig import Address, load_env_config
-from .stash.errors import StashError
-from .stash.manager import run_stash_server
+from ..config import Config
+from ..site.context import ServerContext
+from ..site.docroot import DocRoot
+from ..site.loader import HandlerCache, add_import_root
+from ..stash.client import ManagerBackend, process_identity
+from ..stash.envconfig import Address, load_env_config
+from ..stash.errors import StashError
+from ..stash.manager import run_stash_server
 from .tls import TLSMaterial, server_context
 
 __all__ = ["ServerSpec", "server_process_main", "stash_process_main"]
@@ -119,9 +119,9 @@ def server_process_main(
 
 
 def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
-    from .http.app import HTTPApp
-    from .http.server import HTTPServer
-    from .ws.server import WSApp
+    from ..http.app import HTTPApp
+    from ..http.server import HTTPServer
+    from ..ws.server import WSApp
 
     config = spec.config
     address, authkey = load_env_config()

@@ -15,13 +15,13 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .config import Config
-from .lazy import lazy_property
-from .stash import Stash
-from .stash.backend import StashBackend
+from ..config import Config
+from ..http.lazy import lazy_property
+from ..stash import Stash
+from ..stash.backend import StashBackend
 
 if TYPE_CHECKING:
-    from .http.request import Request
+    from ..http.request import Request
 
 __all__ = ["RequestServer", "ServerContext", "current_request"]
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ConfigError, TLSFiles
+from ..config import ConfigError, TLSFiles
 
 __all__ = ["TLSMaterial", "client_context", "generate_tls", "load_tls", "server_context", "spki_pin"]
 

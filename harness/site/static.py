@@ -14,8 +14,8 @@ import uuid
 from collections import OrderedDict
 from typing import IO
 
-from ..files import recently_modified, signature
-from .response import Response
+from ..http.response import Response
+from .files import recently_modified, signature
 
 __all__ = ["RangeNotSatisfiable", "StaticCache", "content_type_for", "parse_range", "serve_directory", "serve_file"]
 

@@ -90,7 +90,7 @@ class Watchdog:
                 try:
                     timer.callback()
                 except Exception:  # one failing deadline must not stop all the others
-                    logging.getLogger("harness.watchdog").exception("a deadline callback failed")
+                    logging.getLogger("harness.net.watchdog").exception("a deadline callback failed")
 
 
 def raise_in_thread(thread_ident: int, exception: type[BaseException]) -> bool:

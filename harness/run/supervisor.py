@@ -27,10 +27,10 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..config import SCHEMES, Config, ConfigError, Ports, TLSFiles, config_to_json
+from ..stash.envconfig import Address, encode_env_config, store_env_config
 from .children import ServerSpec, server_process_main, stash_process_main
-from .config import SCHEMES, Config, ConfigError, Ports, TLSFiles, config_to_json
 from .listeners import BindError, bind_listener, is_loopback
-from .stash.envconfig import Address, encode_env_config, store_env_config
 from .state import HarnessState, remove_state, write_state
 from .tls import TLSMaterial, generate_tls, load_tls, spki_pin
 
@@ -434,8 +434,8 @@ class Supervisor:
         """Release the stash lock and blocked takes a dead server process held."""
         if identity is None or self.stash_address is None:
             return
-        from .stash.client import ManagerBackend
-        from .stash.errors import StashError
+        from ..stash.client import ManagerBackend
+        from ..stash.errors import StashError
 
         try:
             ManagerBackend.shared(self.stash_address, self._authkey).forget_process(identity)
