@@ -2,7 +2,7 @@
 
 - session start to first test: from launching pytest to the first test's body, for a test
   that uses ``harness`` and one that uses nothing (the difference is the harness's start);
-- per-test overhead of the ``stash`` and ``token`` fixtures: 200 tests using them against
+- per-test overhead of the ``stash`` and ``harness_token`` fixtures: 200 tests using them against
   200 tests using nothing, in one session;
 - wall time of the conformance suite (tests/conformance) with ``-n 1`` and ``-n 2``.
 
@@ -75,7 +75,7 @@ def _first_test_seconds(directory: Path, fixture: str) -> float:
 
 
 def _many_seconds(directory: Path, with_fixtures: bool) -> float:
-    fixtures = ", stash, token" if with_fixtures else ""
+    fixtures = ", stash, harness_token" if with_fixtures else ""
     body = (
         'stash.put(token, i, path="/bench"); assert stash.take(token, path="/bench") == i' if with_fixtures else "pass"
     )
@@ -96,7 +96,12 @@ def run(settings: PluginSettings) -> Table:
         used = median([_many_seconds(directory, True) for _ in range(settings.runs)])
         per_test = (used - bare - (with_harness - plain)) / TESTS * 1000
         table.add(
-            Row(f"per-test overhead of stash + token (put and take included), ms ({TESTS} tests)", per_test, None, 2)
+            Row(
+                f"per-test overhead of stash + harness_token (put and take included), ms ({TESTS} tests)",
+                per_test,
+                None,
+                2,
+            )
         )
     if settings.conformance:
         suite = str(ROOT / "tests" / "conformance")

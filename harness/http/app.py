@@ -58,6 +58,7 @@ class HTTPApp:
 
     def _fail(self, request: Request, response: Response, summary: str, details: str) -> None:
         self.logger.error("%s %s: %s\n%s", request.method, request.url, summary, details.rstrip())
+        response.handler_error = f"{summary}\n{details}".rstrip()
         if response.writer_used:
             response.close_connection = True
             return

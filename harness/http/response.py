@@ -253,6 +253,8 @@ class Response:
         self._version = version
         self._is_head = is_head
         self._writer: ResponseWriter | None = None
+        # Why the handler failed (its traceback), for the request journal; set by the app.
+        self.handler_error: str | None = None
 
     @property
     def status(self) -> tuple[int, str | bytes | None]:

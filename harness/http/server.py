@@ -18,6 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import HTTPSettings
+from ..journal.writer import record_http, record_ws
 from ..net.acceptor import Acceptor, current_slot
 from ..net.interrupts import interrupt
 from ..net.sockets import RecvTimeout, shut
@@ -359,8 +360,10 @@ class _Connection:
             client_address=self.address,
             context=server.context,
         )
+        started = time.time()
         if server.websocket is not None:
-            server.websocket.serve(self, head, request)
+            status, close_code, error = server.websocket.serve(self, head, request)
+            record_ws(server.context.scheme, request, status, close_code, started, error)
             return False  # upgraded (and now ended) or refused: either way the connection is done
         assert server.app is not None
         is_head = head.method == "HEAD"
@@ -382,6 +385,10 @@ class _Connection:
             if timer is not None:
                 timer.cancel()
                 self._handler_finished()
+            if self._deadline_passed():
+                record_http(server.context.scheme, request, 504, started, "the handler ran past http.handler_timeout")
+            else:
+                record_http(server.context.scheme, request, response.status[0], started, response.handler_error)
         if self._deadline_passed():  # set by the watchdog thread meanwhile
             return False
         if server.access_log:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import SCHEMES, Config, ConfigError, Ports, TLSFiles, config_to_json
+from ..journal.writer import JOURNAL_ENV_VAR, journal_directory
 from ..stash.envconfig import Address, encode_env_config, store_env_config
 from .children import ServerSpec, server_process_main, stash_process_main
 from .listeners import BindError, bind_listener, is_loopback
@@ -200,6 +201,7 @@ class Supervisor:
         if parent is not None:
             parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.run_dir = Path(tempfile.mkdtemp(prefix="harness-", dir=parent))
+        os.environ[JOURNAL_ENV_VAR] = str(journal_directory(self.run_dir))  # the servers inherit it
         for scheme in SCHEMES:
             try:
                 self.listeners[scheme] = bind_listener(scheme, config.bind_address, config.ports[scheme])

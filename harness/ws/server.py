@@ -25,7 +25,7 @@ from ..http.response import plain_text_error
 from ..net.sockets import RecvTimeout
 from ..site.context import ServerContext, reset_current_request, set_current_request
 from ..site.docroot import DocRoot, PathRefused
-from ..site.loader import HandlerCache, HandlerLoadError
+from ..site.loader import HandlerCache, HandlerLoadError, format_exception
 from .connection import WebSocket
 from .frames import truncate_close_reason
 from .handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
@@ -79,8 +79,12 @@ class WSApp:
         self.logger = logger
         self.access_log = access_log
 
-    def serve(self, channel: Channel, head: RequestHead, request: Request) -> None:
-        """Answer the handshake on ``channel``; if it upgrades, run the handler to its end."""
+    def serve(self, channel: Channel, head: RequestHead, request: Request) -> tuple[int, int | None, str | None]:
+        """Answer the handshake on ``channel``; if it upgrades, run the handler to its end.
+
+        Returns what the request journal records: the handshake's status (101 when it
+        upgraded), the close code and the handler's error (traceback text), if any.
+        """
         resource = request.url_parts.path
         try:
             key = check_upgrade(request)
@@ -89,16 +93,16 @@ class WSApp:
             subprotocol = _choose_subprotocol(namespace, request, offered_subprotocols(request))
         except HandshakeRefused as refused:
             channel.send(plain_text_error(refused.status, refused.message, refused.headers))
-            return
+            return refused.status, None, None
         except PathRefused as refused:
             if refused.suspicious:
                 self.logger.warning("refused WebSocket %s from %s: %s", head.target, request.client_address, refused)
             channel.send(plain_text_error(refused.status, refused.message))
-            return
+            return refused.status, None, None
         except HandlerLoadError as error:
             self.logger.error("WebSocket %s: %s\n%s", head.target, error.message, error.details.rstrip())
             channel.send(plain_text_error(500, str(error)))
-            return
+            return 500, None, f"{error.message}\n{error.details}".rstrip()
         channel.send(switching_protocols(key, subprotocol))
         # The transport's receive timeout for this socket, so its settings stay in one place.
         recv_timeout = getattr(channel, "_recv_timeout", None)
@@ -116,20 +120,26 @@ class WSApp:
         channel.upgraded = ws
         if self.access_log:
             self.logger.info("%s - WebSocket %s opened", request.client_address, head.target)
-        self._run(namespace["main"], ws, request, resource)
+        failure = self._run(namespace["main"], ws, request, resource)
+        return 101, ws.close_code, failure
 
-    def _run(self, main: Any, ws: WebSocket, request: Request, resource: str) -> None:
+    def _run(self, main: Any, ws: WebSocket, request: Request, resource: str) -> str | None:
+        """Run the handler; its error as text, if it failed."""
         token = set_current_request(request)
+        error = None
         try:
             main(ws, request)
         except ConnectionClosed as closed:
             self.logger.debug("WebSocket %s: the connection closed under the handler: %s", resource, closed)
         except Exception as exc:
             self.logger.exception("WebSocket handler %s raised %s", resource, type(exc).__name__)
+            error = format_exception(exc)
             ws.close(1011, truncate_close_reason(f"handler raised {type(exc).__name__}: {exc}"))
         except SystemExit as exc:
             self.logger.error("WebSocket handler %s called sys.exit(%r); the server goes on", resource, exc.code)
             ws.close(1011, "handler called sys.exit()")
+            error = f"handler {resource} called sys.exit({exc.code!r})"
         finally:
             reset_current_request(token)
             ws.close()
+        return error

@@ -11,8 +11,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_fetch_beacon_and_wss_from_a_page(harness_page, stash, tokens) -> None:
-    posted, beacon = tokens(), tokens()
+def test_fetch_beacon_and_wss_from_a_page(harness_page, stash, harness_tokens) -> None:
+    posted, beacon = harness_tokens(), harness_tokens()
     harness_page.goto(f"/conformance/beacon_page.py?id={posted}&beacon={beacon}")
     assert stash.take(beacon, path="/browser", timeout=15) == b"sent by beacon"
     harness_page.wait_for_function(

@@ -13,8 +13,8 @@ PAIRS = list(itertools.product(PROTOCOLS, PROTOCOLS))
 
 
 @pytest.mark.parametrize(("producer", "consumer"), PAIRS, ids=[f"{p}->{c}" for p, c in PAIRS])
-def test_value_crosses_and_is_read_once(endpoint, tokens, producer: str, consumer: str) -> None:
-    key, path = tokens(), "/conformance/shared"
+def test_value_crosses_and_is_read_once(endpoint, harness_tokens, producer: str, consumer: str) -> None:
+    key, path = harness_tokens(), "/conformance/shared"
     source, sink = endpoint(producer), endpoint(consumer)
     value = f"from {producer} to {consumer} ✓"
     assert source.put(key, value, path) is None

@@ -6,9 +6,9 @@ import pytest
 
 
 @pytest.mark.parametrize(("ws_scheme", "http_scheme"), [("ws", "http"), ("wss", "https")])
-def test_queue_proxy_handoff(http_client, ws_connect, token, ws_scheme: str, http_scheme: str) -> None:
-    channel = ws_connect(f"/conformance/queue?id={token}", ws_scheme)
+def test_queue_proxy_handoff(http_client, ws_connect, harness_token, ws_scheme: str, http_scheme: str) -> None:
+    channel = ws_connect(f"/conformance/queue?id={harness_token}", ws_scheme)
     assert channel.recv(timeout=10) == "ready"
-    sent = http_client.get(f"/conformance/queue_send.py?id={token}&msg=over+the+channel", scheme=http_scheme)
+    sent = http_client.get(f"/conformance/queue_send.py?id={harness_token}&msg=over+the+channel", scheme=http_scheme)
     assert sent.text == "sent"
     assert channel.recv(timeout=10) == "over the channel"

@@ -16,27 +16,29 @@ def scheme(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def open_api(harness: Harness, scheme: str, token: str, **kwargs):
-    ws = harness.ws_connect(f"/ws/api?id={token}", scheme, **kwargs)
+def open_api(harness: Harness, scheme: str, harness_token: str, **kwargs):
+    ws = harness.ws_connect(f"/ws/api?id={harness_token}", scheme, **kwargs)
     hello = json.loads(ws.recv(timeout=10))
     return ws, hello
 
 
-def test_request_and_subprotocol(api_harness: Harness, scheme: str, token: str) -> None:
-    ws, hello = open_api(api_harness, scheme, token, subprotocols=["chat.v1", "chat.v2"], user_agent_header="probe/1")
+def test_request_and_subprotocol(api_harness: Harness, scheme: str, harness_token: str) -> None:
+    ws, hello = open_api(
+        api_harness, scheme, harness_token, subprotocols=["chat.v1", "chat.v2"], user_agent_header="probe/1"
+    )
     with ws:
-        assert hello == {"subprotocol": "chat.v1", "path": f"/ws/api?id={token}", "agent": "probe/1"}
+        assert hello == {"subprotocol": "chat.v1", "path": f"/ws/api?id={harness_token}", "agent": "probe/1"}
         assert ws.subprotocol == "chat.v1"
 
 
-def test_no_common_subprotocol_means_none(api_harness: Harness, scheme: str, token: str) -> None:
-    ws, hello = open_api(api_harness, scheme, token)
+def test_no_common_subprotocol_means_none(api_harness: Harness, scheme: str, harness_token: str) -> None:
+    ws, hello = open_api(api_harness, scheme, harness_token)
     with ws:
         assert hello["subprotocol"] is None
 
 
-def test_fragmented_messages_both_ways(api_harness: Harness, scheme: str, token: str) -> None:
-    ws, _ = open_api(api_harness, scheme, token)
+def test_fragmented_messages_both_ways(api_harness: Harness, scheme: str, harness_token: str) -> None:
+    ws, _ = open_api(api_harness, scheme, harness_token)
     with ws:
         ws.send(["frag", "mented"])  # the client sends three frames
         assert ws.recv(timeout=10) == "echo: fragmented"
@@ -48,8 +50,8 @@ def test_fragmented_messages_both_ways(api_harness: Harness, scheme: str, token:
         assert ws.recv(timeout=10) == b"\x00" * 70000
 
 
-def test_recv_timeout_and_decode(api_harness: Harness, scheme: str, token: str) -> None:
-    ws, _ = open_api(api_harness, scheme, token)
+def test_recv_timeout_and_decode(api_harness: Harness, scheme: str, harness_token: str) -> None:
+    ws, _ = open_api(api_harness, scheme, harness_token)
     with ws:
         ws.send("timeout")
         assert ws.recv(timeout=10) == "timed out"
@@ -58,8 +60,8 @@ def test_recv_timeout_and_decode(api_harness: Harness, scheme: str, token: str) 
         assert ws.recv(timeout=10) == repr(b"text as bytes")
 
 
-def test_pings_both_ways(api_harness: Harness, scheme: str, token: str) -> None:
-    ws, _ = open_api(api_harness, scheme, token)
+def test_pings_both_ways(api_harness: Harness, scheme: str, harness_token: str) -> None:
+    ws, _ = open_api(api_harness, scheme, harness_token)
     with ws:
         assert ws.ping(b"client ping").wait(10)
         ws.send("ping")
@@ -68,8 +70,8 @@ def test_pings_both_ways(api_harness: Harness, scheme: str, token: str) -> None:
         assert ws.recv(timeout=10) == "after, pong received: True"
 
 
-def test_the_handler_closes_with_its_own_code(api_harness: Harness, scheme: str, token: str) -> None:
-    ws, _ = open_api(api_harness, scheme, token)
+def test_the_handler_closes_with_its_own_code(api_harness: Harness, scheme: str, harness_token: str) -> None:
+    ws, _ = open_api(api_harness, scheme, harness_token)
     ws.send("close-4000")
     with pytest.raises(ConnectionClosedError) as closed:  # 4000 is not one of the "OK" codes
         ws.recv(timeout=10)
@@ -79,10 +81,10 @@ def test_the_handler_closes_with_its_own_code(api_harness: Harness, scheme: str,
     assert "4000" in str(closed.value)
 
 
-def test_a_clean_client_close_ends_the_handlers_loop(api_harness: Harness, scheme: str, token: str) -> None:
-    ws, _ = open_api(api_harness, scheme, token)
+def test_a_clean_client_close_ends_the_handlers_loop(api_harness: Harness, scheme: str, harness_token: str) -> None:
+    ws, _ = open_api(api_harness, scheme, harness_token)
     ws.close(1001)
-    assert api_harness.stash().take(token, path="/ws-api", timeout=10) == "closed ok 1001"
+    assert api_harness.stash().take(harness_token, path="/ws-api", timeout=10) == "closed ok 1001"
 
 
 def test_two_threads_cannot_recv_at_once(api_harness: Harness) -> None:

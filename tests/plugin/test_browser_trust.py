@@ -55,13 +55,12 @@ class _TLSServer:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[tuple[Any, str]]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    path, looked = find_chromium()
+def chromium(harness_playwright: Any, pytestconfig: pytest.Config) -> tuple[Any, str]:
+    # The process's one Playwright: a second one would find the first one's event loop.
+    path, looked = find_chromium(pytestconfig.getoption("harness_browser"))
     if path is None:
         pytest.skip(f"no Chromium found (looked for {looked})")
-    with sync_api.sync_playwright() as playwright:
-        yield playwright.chromium, path
+    return harness_playwright.chromium, path
 
 
 @pytest.fixture(scope="module")

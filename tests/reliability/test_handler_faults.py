@@ -48,10 +48,10 @@ def test_timed_out_handlers_do_not_use_up_the_workers(strict_harness: Harness) -
     ],
 )
 def test_stash_misuse_in_a_handler_is_a_clear_500(
-    strict_harness: Harness, token: str, case: str, expected: str
+    strict_harness: Harness, harness_token: str, case: str, expected: str
 ) -> None:
     with strict_harness.http_session() as session:
-        response = session.get(f"/api/stash_misuse.py?case={case}&id={token}")
+        response = session.get(f"/api/stash_misuse.py?case={case}&id={harness_token}")
     assert response.status_code == 500
     assert expected in response.json()["error"]["message"]
-    assert strict_harness.stash().take(token, path="/api/stash_misuse.py") is None
+    assert strict_harness.stash().take(harness_token, path="/api/stash_misuse.py") is None

@@ -1,0 +1,174 @@
+"""Server side of the request journal: one cheap append per request or connection.
+
+The supervisor names the run's journal directory in ``$HARNESS_JOURNAL_DIR`` before it starts
+the servers. Each server process writes ``<scheme>-<pid>.jsonl`` there with one unbuffered
+``write`` per record (no lock across processes; a thread lock within one). When the file would
+pass :data:`MAX_FILE_BYTES` it becomes ``<scheme>-<pid>.old.jsonl`` (the previous ``.old`` is
+dropped) and a new file starts: the journal of a process never exceeds twice that.
+
+A record is a JSON object: ``kind`` (``http`` or ``ws``), ``scheme``, ``method``, ``target``,
+``status`` (the HTTP status; 101 for an upgraded WebSocket), ``close`` (its close code),
+``error`` (the handler's traceback, or ``null``), ``t`` (start, Unix time), ``dur`` (seconds),
+``test`` (the ``X-Harness-Test`` request header, else the ``harness-test`` cookie) and ``pid``.
+
+>>> record_http("https", request, 500, started, "Traceback ...")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "JOURNAL_ENV_VAR",
+    "MAX_FILE_BYTES",
+    "TEST_COOKIE",
+    "TEST_HEADER",
+    "JournalWriter",
+    "journal_directory",
+    "record_http",
+    "record_ws",
+]
+
+JOURNAL_ENV_VAR = "HARNESS_JOURNAL_DIR"
+MAX_FILE_BYTES = 4 << 20
+TEST_HEADER = "X-Harness-Test"
+TEST_COOKIE = "harness-test"
+_TEST_HEADER_KEY = TEST_HEADER.lower().encode("ascii")
+_TEST_COOKIE_NAME = TEST_COOKIE.encode("ascii")
+_TEST_COOKIE = _TEST_COOKIE_NAME + b"="
+_MAX_ERROR_CHARS = 20_000  # a traceback is cut here: a record stays one modest write
+_logger = logging.getLogger("harness.journal")
+
+
+def journal_directory(run_dir: str | os.PathLike[str]) -> Path:
+    """Where a harness whose run directory is ``run_dir`` keeps its journal."""
+    return Path(run_dir, "journal")
+
+
+class JournalWriter:
+    """Appends records to this process's journal file, rotating it at ``max_bytes``."""
+
+    def __init__(self, directory: Path, scheme: str, max_bytes: int = MAX_FILE_BYTES) -> None:
+        self.path = directory / f"{scheme}-{os.getpid()}.jsonl"
+        self.old_path = directory / f"{scheme}-{os.getpid()}.old.jsonl"
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._size = 0
+        self._broken = False
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append ``record``; a failing disk is logged once and never fails a request."""
+        line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode("utf-8", "replace")
+        with self._lock:
+            if self._broken:
+                return
+            try:
+                if self._fd is None or self._size + len(line) > self.max_bytes:
+                    self._rotate()
+                assert self._fd is not None
+                os.write(self._fd, line)
+                self._size += len(line)
+            except OSError as exc:
+                self._broken = True
+                _logger.warning("the request journal %s cannot be written, so it stops: %s", self.path, exc)
+
+    def _rotate(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            os.replace(self.path, self.old_path)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
+        self._size = 0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+_writers: dict[str, JournalWriter | None] = {}
+_writers_lock = threading.Lock()
+
+
+def _writer(scheme: str) -> JournalWriter | None:
+    try:
+        return _writers[scheme]
+    except KeyError:
+        pass
+    with _writers_lock:
+        if scheme not in _writers:
+            directory = os.environ.get(JOURNAL_ENV_VAR)
+            _writers[scheme] = JournalWriter(Path(directory), scheme) if directory else None
+        return _writers[scheme]
+
+
+def _test_of(request: Any) -> str | None:
+    """The ``X-Harness-Test`` header, else the ``harness-test`` cookie (a browser page's)."""
+    cookie = None
+    for name, value in request.raw_headers:
+        if len(name) == len(_TEST_HEADER_KEY) and name.lower() == _TEST_HEADER_KEY:
+            return str(value.decode("latin-1"))
+        if len(name) == 6 and name.lower() == b"cookie":
+            cookie = value
+    if cookie is None or _TEST_COOKIE not in cookie:
+        return None
+    for pair in cookie.split(b";"):
+        key, _, value = pair.strip().partition(b"=")
+        if key == _TEST_COOKIE_NAME:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def record_http(scheme: str, request: Any, status: int, started: float, error: str | None) -> None:
+    """One HTTP request answered (``started``: its ``time.time()`` on arrival)."""
+    writer = _writer(scheme)
+    if writer is None:
+        return
+    writer.write(
+        {
+            "kind": "http",
+            "scheme": scheme,
+            "method": request.method,
+            "target": request.request_path,
+            "status": status,
+            "close": None,
+            "error": error[:_MAX_ERROR_CHARS] if error else None,
+            "t": started,
+            "dur": time.time() - started,
+            "test": _test_of(request),
+            "pid": os.getpid(),
+        }
+    )
+
+
+def record_ws(
+    scheme: str, request: Any, status: int, close_code: int | None, started: float, error: str | None
+) -> None:
+    """One WebSocket connection ended, or its handshake was refused with ``status``."""
+    writer = _writer(scheme)
+    if writer is None:
+        return
+    writer.write(
+        {
+            "kind": "ws",
+            "scheme": scheme,
+            "method": request.method,
+            "target": request.request_path,
+            "status": status,
+            "close": close_code,
+            "error": error[:_MAX_ERROR_CHARS] if error else None,
+            "t": started,
+            "dur": time.time() - started,
+            "test": _test_of(request),
+            "pid": os.getpid(),
+        }
+    )
