@@ -76,10 +76,25 @@ def ensure_venv(extras: str = EXTRAS) -> None:
     STAMP.write_text(wanted)
 
 
-def _exec(command: list[str]) -> None:
+def _exec(command: list[str], cwd: Path | None = ROOT) -> None:
     sys.stdout.flush()
-    os.chdir(ROOT)
+    if cwd is not None:
+        os.chdir(cwd)
     os.execv(command[0], command)
+
+
+def caller_paths(args: list[str], cwd: Path) -> list[str]:
+    """``args`` with each one naming an existing path (alone or as ``--opt=PATH``) made absolute.
+
+    ``dev.py test`` runs in the clone; a path the caller typed is meant from where they stand.
+    """
+    resolved = []
+    for arg in args:
+        option, equals, value = arg.partition("=") if arg.startswith("-") else ("", "", arg)
+        if value and not value.startswith("-") and not os.path.isabs(value) and (cwd / value).exists():
+            value = str(cwd / value)
+        resolved.append(f"{option}{equals}{value}")
+    return resolved
 
 
 def main(argv: list[str]) -> int:
@@ -90,10 +105,11 @@ def main(argv: list[str]) -> int:
     ensure_venv(EXTRAS + ",bench" if command == "bench" else EXTRAS)
     bin_dir = VENV / "bin"
     if command == "serve":
-        _exec([str(bin_dir / "harness"), "serve", *rest])
+        # From the caller's folder: --doc-root, --config and --state-file are theirs.
+        _exec([str(bin_dir / "harness"), "serve", *rest], cwd=None)
     elif command == "test":
         workers = [] if any(arg.startswith("-n") or arg == "-p" for arg in rest) else ["-n", "auto"]
-        _exec([str(PYTHON), "-m", "pytest", *workers, *rest])
+        _exec([str(PYTHON), "-m", "pytest", *workers, *caller_paths(rest, Path.cwd())])
     elif command == "lint":
         os.chdir(ROOT)
         checks = [

@@ -2,18 +2,21 @@
 
 ``harness serve`` starts the stash and the HTTP, HTTPS, WS and WSS servers on the embedded
 ``config.json`` (or ``--config``), prints their URLs and serves until SIGINT or SIGTERM.
+``harness config`` prints the configuration ``serve`` would use (the embedded defaults with
+``--config`` and ``--doc-root`` applied), or with ``--embedded`` the embedded file itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .config import ConfigError, load_config
+from .config import ConfigError, config_to_json, default_config_path, load_config
 
 __all__ = ["main"]
 
@@ -52,15 +55,40 @@ def _live_pid(text: str) -> int:
     return pid
 
 
+_SERVE_EXAMPLES = """\
+examples:
+  harness serve                                  serve the embedded config.json and handlers
+  harness serve --doc-root=site                  serve handler files from ./site
+  harness serve --config=my.json --state-file=run/state.json
+                                                 custom ports/limits; tests attach with
+                                                 pytest --harness-attach=run/state.json
+"""
+
+_CONFIG_EXAMPLES = """\
+examples:
+  harness config                       the configuration `harness serve` would use
+  harness config --config=my.json      ... with my.json's overrides applied
+  harness config --embedded > my.json  a copy of the embedded defaults to edit
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="harness", description="HTTP, HTTPS, WS and WSS test servers sharing one stash."
+        prog="harness",
+        description="HTTP, HTTPS, WS and WSS test servers sharing one stash.",
+        epilog="Run `harness COMMAND --help` for a command's options and examples.",
     )
     parser.add_argument("--version", action="version", version=f"stash-harness {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="start the harness and serve until SIGINT/SIGTERM")
-    serve.add_argument("--config", metavar="PATH", help="a JSON file overriding the embedded config.json")
-    serve.add_argument("--doc-root", metavar="DIR", help="serve handlers and files from DIR")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="start the harness and serve until SIGINT/SIGTERM",
+        description="Start the stash and the HTTP, HTTPS, WS and WSS servers, print their URLs, the "
+        "document root and the CA certificate to trust, and serve until SIGINT or SIGTERM.",
+        epilog=_SERVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_config_options(serve)
     serve.add_argument("--state-file", metavar="PATH", help="write URLs, CA path and stash config here (mode 0600)")
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="override log_level")
     serve.add_argument(
@@ -69,17 +97,41 @@ def _parser() -> argparse.ArgumentParser:
         type=_live_pid,
         help="stop when process PID exits (a test runner that starts the harness passes its own pid)",
     )
+    config = commands.add_parser(
+        "config",
+        help="print the configuration (JSON) that serve would use",
+        description="Print, as JSON, the configuration `harness serve` would use with the same options.",
+        epilog=_CONFIG_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_config_options(config)
+    config.add_argument("--embedded", action="store_true", help="print the embedded config.json as it is")
     return parser
+
+
+def _add_config_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--config", metavar="PATH", help="a JSON file overriding the embedded config.json")
+    command.add_argument("--doc-root", metavar="DIR", help="serve handlers and files from DIR")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if args.command == "config" and args.embedded:
+        sys.stdout.write(default_config_path().read_text(encoding="utf-8"))
+        return 0
     try:
         config = load_config(args.config, doc_root=args.doc_root)
     except ConfigError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "config":
+        print(json.dumps(config_to_json(config), indent=2))
+        return 0
     if args.log_level:
         config = config.replace(log_level=args.log_level)
     setup_logging(config.log_level)

@@ -331,6 +331,7 @@ class Supervisor:
         elapsed = time.monotonic() - self._started
         for scheme in SCHEMES:
             print(f"harness: {scheme:<5} {self.urls[scheme]}", file=self.out)
+        print(f"harness: document root: {self.config.doc_root}", file=self.out)
         print(f"harness: CA certificate to trust: {self.tls.ca_cert}", file=self.out)
         print(f"harness: ready in {elapsed:.2f} s (pid {os.getpid()}); Ctrl-C or SIGTERM stops it", file=self.out)
         self.out.flush()
