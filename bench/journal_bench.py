@@ -4,7 +4,7 @@
 
 Two harnesses on ``bench/docroot``, one started with ``HARNESS_JOURNAL=off``. For the handler
 (``/hello.py``) and the 1 KiB static file, over HTTP and HTTPS, ``wrk -t2 -c10`` runs against
-each in turn (alternating, ``--runs`` times) and the server process's CPU time per request is
+each in turn (alternating who goes first, ``--runs`` times) and the server process's CPU time per request is
 read from ``/proc``. Target: the journal adds at most 10% CPU per request.
 
 Under load from other processes the wrk rows are noisy, so the table also has the cost of the
@@ -83,8 +83,10 @@ def main(argv: list[str]) -> int:
                         assert state is not None
                         context = tls_client_context(state.ca_cert) if scheme == "https" else None
                         warm_up(loopback_url(state.urls[scheme]) + path, context)
-                    for _ in range(args.runs):
-                        for who, state in states.items():
+                    for run in range(args.runs):
+                        # Alternating, and each goes first every other run: neither gets the warmer slot.
+                        order = list(states.items()) if run % 2 == 0 else list(states.items())[::-1]
+                        for who, state in order:
                             assert state is not None
                             url = loopback_url(state.urls[scheme]) + path
                             cpu[who].append(_measure(url, state.server_pids[scheme], args.seconds).cpu_us)

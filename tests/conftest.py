@@ -40,6 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     elif order != "file":
         raise pytest.UsageError(f"--test-order={order}: expected file, reverse or random:SEED")
 
+
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 BIG_FILE_SIZE = 2 * 1024 * 1024 + 17  # over the 1 MiB inline limit: streamed from disk

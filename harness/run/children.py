@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ..config import Config
+from ..journal.writer import flush_journal
 from ..site.context import ServerContext
 from ..site.docroot import DocRoot
 from ..site.loader import HandlerCache, add_import_root
@@ -112,6 +113,7 @@ def server_process_main(
     ready.close()
     server.serve_forever()
     server.drain(spec.config.shutdown_timeout)
+    flush_journal()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -101,6 +101,7 @@ def test_the_journal_is_bounded_and_a_reader_follows_rotation(tmp_path: Path) ->
     reader = RequestJournal(tmp_path)
     for number in range(100):
         writer.write(["http", "http", "GET", f"/n{number}", 200, None, None, float(number), 0.0, None, 1])
+        writer.flush()  # one write each, so the files rotate many times
         if number == 10:
             assert reader.count() == 11
     writer.close()
@@ -127,6 +128,15 @@ def test_an_unwritable_journal_never_fails_a_request(tmp_path: Path) -> None:
     blocker.write_text("")
     writer = JournalWriter(blocker, "http")
     record = ["http", "http", "GET", "/a", 200, None, None, 1.0, 0.0, None, 1]
-    writer.write(record)  # logged once, then ignored
     writer.write(record)
+    writer.flush()  # logged once, then ignored
+    writer.write(record)
+    writer.flush()
     assert blocker.read_text() == ""
+
+
+def test_records_are_written_within_the_flush_delay_without_a_flush(tmp_path: Path) -> None:
+    writer = JournalWriter(tmp_path, "ws")
+    writer.write(["ws", "ws", "GET", "/chat", 101, 1000, None, 1.0, 0.5, None, 1])
+    entry = RequestJournal(tmp_path).wait_for("/chat", timeout=5)
+    assert (entry.kind, entry.close_code) == ("ws", 1000)

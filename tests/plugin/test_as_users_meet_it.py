@@ -31,7 +31,7 @@ def _has_chromium() -> tuple[bool, str]:
 
     if importlib.util.find_spec("playwright") is None:
         return False, "Playwright is not installed"
-    path, looked = find_chromium(os.environ.get("HARNESS_BROWSER") or None)
+    path, looked = find_chromium()
     return path is not None, f"no Chromium found (looked for {looked})"
 
 
@@ -85,18 +85,19 @@ def test_a_run_that_uses_it_under_xdist_gets_one_harness_and_a_bad_setting_fails
     assert "INTERNALERROR" not in output + result.stderr.str()
 
 
+@pytest.mark.parametrize("mode", [["-p", "no:xdist"], ["-n", "2"]], ids=["no-xdist", "n2"])
 def test_attach_with_a_doc_root_is_reported_not_ignored(
-    pytester: pytest.Pytester, harness: Harness, tmp_path: Path
+    pytester: pytest.Pytester, harness: Harness, tmp_path: Path, mode: list[str]
 ) -> None:
     state_file = tmp_path / "state.json"
     write_state(state_file, harness.state)
     pytester.makeini("[pytest]\nharness_doc_root = site\n")
     pytester.makepyfile("def test_uses(harness):\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:xdist", f"--harness-attach={state_file}")
+    result = pytester.runpytest_subprocess(*mode, f"--harness-attach={state_file}")
     assert result.ret != 0
-    assert "--harness-attach uses a harness that is already running, so harness_doc_root cannot apply" in (
-        result.stdout.str()
-    )
+    message = "--harness-attach uses a harness that is already running, so harness_doc_root cannot apply"
+    assert result.stdout.str().count(message) == 1
+    assert "INTERNALERROR" not in result.stdout.str()
 
 
 # -- the README's examples ---------------------------------------------------------------
@@ -224,6 +225,27 @@ def test_screenshot_and_trace_are_kept_for_the_failing_test_only(pytester: pytes
     assert (failing / "screenshot-0.png").read_bytes().startswith(b"\x89PNG")
     assert (failing / "trace.zip").stat().st_size > 0
     assert not any(name.endswith("test_passes") for name in folders)
+
+
+def test_video_is_kept_for_the_failing_test_only(pytester: pytest.Pytester) -> None:
+    needs_chromium()
+    browsers = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    if not list(browsers.glob("ffmpeg-*/ffmpeg-*")):
+        pytest.skip(f"Playwright's ffmpeg is not in {browsers} (playwright install ffmpeg): no video recording")
+    pytester.makepyfile(
+        """
+        def test_passes(harness_page):
+            harness_page.goto("/examples/hello.py")
+
+        def test_fails(harness_page):
+            harness_page.goto("/examples/hello.py")
+            assert False
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "--harness-video=retain-on-failure")
+    result.assert_outcomes(passed=1, failed=1)
+    videos = list((pytester.path / "harness-results").glob("**/*.webm"))
+    assert videos and all("test_fails" in str(video) for video in videos)
 
 
 def test_the_browser_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
