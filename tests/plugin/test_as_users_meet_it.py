@@ -18,6 +18,8 @@ from pytest_harness import Harness
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()
+# Read at import: pytester gives each nested run a HOME of its own.
+PLAYWRIGHT_CACHE = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
 
 
 def readme_block(first_line: str) -> str:
@@ -229,7 +231,7 @@ def test_screenshot_and_trace_are_kept_for_the_failing_test_only(pytester: pytes
 
 def test_video_is_kept_for_the_failing_test_only(pytester: pytest.Pytester) -> None:
     needs_chromium()
-    browsers = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    browsers = PLAYWRIGHT_CACHE
     if not list(browsers.glob("ffmpeg-*/ffmpeg-*")):
         pytest.skip(f"Playwright's ffmpeg is not in {browsers} (playwright install ffmpeg): no video recording")
     pytester.makepyfile(
