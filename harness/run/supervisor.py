@@ -243,7 +243,7 @@ class Supervisor:
             args=(
                 address,
                 self._authkey,
-                self.config.stash.max_value_bytes,
+                self.config.stash,
                 writer,
                 os.getpid(),
                 tuple(self.listeners.values()),
