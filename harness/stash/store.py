@@ -40,7 +40,6 @@ __all__ = ["EXPIRED_HISTORY", "CellData", "Entry", "EntryInfo", "StashStore", "o
 EXPIRED_HISTORY = 1024  # how many expired path-space values :meth:`StashStore.expired` remembers
 
 
-
 class Entry:
     """One stored value: its pickled bytes and the manager objects it refers to.
 
