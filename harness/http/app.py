@@ -11,6 +11,8 @@ import logging
 from ..site.context import ServerContext, reset_current_request, set_current_request
 from ..site.docroot import DocRoot, PathRefused, Target
 from ..site.loader import HandlerCache, HandlerLoadError, format_exception
+from ..site.locals import bind_response, reset_response
+from ..site.stash_endpoint import serve_stash_endpoint
 from ..site.static import serve_directory, serve_file
 from .request import HTTPException, Request
 from .response import ClientDisconnected, Response
@@ -40,6 +42,8 @@ class HTTPApp:
 
     def handle(self, request: Request, response: Response) -> None:
         """Fill ``response`` for ``request``. Never raises for a handler's fault."""
+        if request.url_parts.path.startswith("/harness/") and serve_stash_endpoint(request, response, self.context):
+            return
         try:
             target = self.docroot.resolve_http(request.url_parts.path)
         except PathRefused as refused:
@@ -70,6 +74,7 @@ class HTTPApp:
             self._fail(request, response, exc.message, exc.details)
             return
         token = set_current_request(request)
+        response_token = bind_response(response)
         try:
             value = main(request, response)
             if not response.writer_used:
@@ -95,4 +100,5 @@ class HTTPApp:
                 format_exception(exc),
             )
         finally:
+            reset_response(response_token)
             reset_current_request(token)

@@ -1,0 +1,206 @@
+"""Context locals: ``request``, ``response`` and ``local_stash`` for helper modules.
+
+Each is a :class:`LocalProxy`: a stand-in object that forwards every use to what the current
+handler is handling, found through a :mod:`contextvars` variable, so a helper module that
+handlers import can use them without being passed anything::
+
+    # helpers.py, imported by several handlers
+    from harness import local_stash, request, response
+
+    def remember_beacon():
+        local_stash.put(request.GET.first(b"id"), request.body)   # bound to request's path
+        response.headers.set("Cache-Control", "no-store")
+
+They are bound in the thread running an HTTP or WebSocket handler (``response`` only for
+HTTP) and in threads the handler starts with :class:`HandlerThread` (or callables wrapped
+by :func:`bind_context`, for executors); anywhere else using them raises
+:class:`RuntimeError`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from .context import current_request
+
+if TYPE_CHECKING:
+    from ..http.request import Request
+    from ..http.response import Response
+    from ..stash import Stash
+
+__all__ = [
+    "HandlerThread",
+    "LocalProxy",
+    "bind_context",
+    "bind_response",
+    "local_stash",
+    "request",
+    "reset_response",
+    "response",
+]
+
+_T = TypeVar("_T")
+
+_current_response: contextvars.ContextVar[Response] = contextvars.ContextVar("harness_current_response")
+
+
+def bind_response(value: Response) -> contextvars.Token[Response]:
+    """Mark ``value`` as the response being filled (the HTTP app does it around ``main``)."""
+    return _current_response.set(value)
+
+
+def reset_response(token: contextvars.Token[Response]) -> None:
+    """Undo :func:`bind_response`."""
+    _current_response.reset(token)
+
+
+class LocalProxy(Generic[_T]):
+    """Forwards attribute access, item access, calls and common operators to ``lookup()``.
+
+    ``lookup`` raises :class:`RuntimeError` when nothing is bound; ``name`` is used in
+    ``repr`` and messages.
+
+    >>> proxy = LocalProxy(lambda: [1, 2], "numbers")
+    >>> len(proxy), proxy[0], 2 in proxy
+    (2, 1, True)
+    """
+
+    __slots__ = ("_lookup", "_name")
+
+    def __init__(self, lookup: Callable[[], _T], name: str) -> None:
+        object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(self, "_name", name)
+
+    def _get_current_object(self) -> _T:
+        """The object this proxy stands for right now."""
+        lookup: Callable[[], _T] = object.__getattribute__(self, "_lookup")
+        return lookup()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get_current_object(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._get_current_object(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._get_current_object(), name)
+
+    def __repr__(self) -> str:
+        try:
+            target = self._get_current_object()
+        except RuntimeError:
+            return f"<LocalProxy {object.__getattribute__(self, '_name')} (unbound)>"
+        return repr(target)
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._get_current_object())
+        except RuntimeError:
+            return False
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._get_current_object()[key]  # type: ignore[index]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._get_current_object()[key] = value  # type: ignore[index]
+
+    def __delitem__(self, key: Any) -> None:
+        del self._get_current_object()[key]  # type: ignore[attr-defined]
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._get_current_object()  # type: ignore[operator]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._get_current_object())  # type: ignore[call-overload,no-any-return]
+
+    def __len__(self) -> int:
+        return len(self._get_current_object())  # type: ignore[arg-type]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._get_current_object()(*args, **kwargs)  # type: ignore[operator]
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._get_current_object() == other)
+
+    def __ne__(self, other: object) -> bool:
+        return bool(self._get_current_object() != other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_UNBOUND = "is only bound while a handler runs (in its thread, or one started with harness.HandlerThread)"
+
+
+def _request() -> Request:
+    try:
+        return current_request()
+    except LookupError:
+        raise RuntimeError(f"harness.request {_UNBOUND}") from None
+
+
+def _response() -> Response:
+    try:
+        value = _current_response.get()
+    except LookupError:
+        _request()  # outside any handler: say so
+        raise RuntimeError(
+            "harness.response is only bound in HTTP handlers; a WebSocket handler answers through its ws"
+        ) from None
+    return value
+
+
+def _local_stash() -> Stash:
+    try:
+        return current_request().server.stash
+    except LookupError:
+        raise RuntimeError(f"harness.local_stash {_UNBOUND}") from None
+
+
+request = cast("Request", LocalProxy(_request, "harness.request"))
+"""The request the current handler is handling (HTTP, or a WebSocket's opening request)."""
+
+response = cast("Response", LocalProxy(_response, "harness.response"))
+"""The response the current HTTP handler fills."""
+
+local_stash = cast("Stash", LocalProxy(_local_stash, "harness.local_stash"))
+"""``request.server.stash``: the run's stash with the request's path as its default path."""
+
+
+class HandlerThread(threading.Thread):
+    """A :class:`threading.Thread` that runs in a copy of its creator's context.
+
+    Created in a handler, its target sees the same ``request``, ``response`` and
+    ``local_stash`` (the response may already be sent by the time it runs: use it only
+    while the handler waits for the thread)::
+
+        worker = HandlerThread(target=record, args=(value,))
+        worker.start()
+        worker.join()
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._harness_context = contextvars.copy_context()
+
+    def run(self) -> None:
+        self._harness_context.run(super().run)
+
+
+def bind_context(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """``fn`` wrapped to run in a copy of the current context, e.g. for an executor.
+
+    Each call runs in its own copy, so the wrapper may be called from several threads.
+
+    >>> pool.submit(bind_context(store_report), body)   # doctest: +SKIP
+    """
+    context = contextvars.copy_context()
+
+    @functools.wraps(fn)
+    def in_context(*args: Any, **kwargs: Any) -> _T:
+        return context.copy().run(fn, *args, **kwargs)
+
+    return in_context
