@@ -29,6 +29,7 @@ LIMIT = 65536
 CLIENTS = 8
 OPS_PER_CLIENT = 25
 SCHEMES = ("http", "https", "ws", "wss")
+K = "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10"
 
 
 @pytest.fixture(scope="module")
@@ -417,17 +418,17 @@ def test_an_expired_capability_is_403(client, live: Harness, stash, clock) -> No
         ("[1]", 400, "must be a JSON object"),
         ({"op": "drop"}, 400, "unknown op 'drop'"),
         ({"op": "put", "path": "/p", "key": "not-a-uuid", "value": 1}, 400, "is not a UUID"),
-        ({"op": "put", "path": 5, "key": "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10", "value": 1}, 400, "stash path"),
-        ({"op": "put", "path": "/p", "key": "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10"}, 400, "non-null value"),
-        ({"op": "put", "path": "/p", "key": "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10", "value": 1, "ttl": -1}, 400, "ttl"),
-        ({"op": "take", "path": "/p", "key": "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10", "timeout": "x"}, 400, "timeout"),
+        ({"op": "put", "path": 5, "key": K, "value": 1}, 400, "stash path"),
+        ({"op": "put", "path": "/p", "key": K}, 400, "non-null value"),
+        ({"op": "put", "path": "/p", "key": K, "value": 1, "ttl": -1}, 400, "ttl"),
+        ({"op": "take", "path": "/p", "key": K, "timeout": "x"}, 400, "timeout"),
         ({"op": "table.set", "table": "", "key": "k", "value": 1}, 400, "cannot be empty"),
         ({"op": "table.set", "table": "t", "key": "k"}, 400, "needs a value"),
         ({"op": "table.append", "table": "t", "key": "k", "value": 1}, 400, "needs an item"),
         ({"op": "table.keys", "table": "t", "pattern": 1}, 400, "pattern must be a string"),
         ({"op": "table.set", "table": "t", "key": "k", "value": {"$bytes": "!"}}, 400, "not valid base64"),
         (
-            {"op": "take", "path": "/p", "key": "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10", "cap": 5},
+            {"op": "take", "path": "/p", "key": K, "cap": 5},
             403,
             "must be a string",
         ),
