@@ -33,7 +33,7 @@ def test_unbound_proxies_raise_runtime_error_naming_themselves() -> None:
         _ = request.method
     with pytest.raises(RuntimeError, match=r"harness\.local_stash is only bound"):
         local_stash.put("k", 1)
-    with pytest.raises(RuntimeError, match=r"harness\.request is only bound"):
+    with pytest.raises(RuntimeError, match=r"harness\.response is only bound while a handler runs"):
         _ = response.status
     assert not request
     assert repr(request) == "<LocalProxy harness.request (unbound)>"
