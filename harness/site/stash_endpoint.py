@@ -32,7 +32,14 @@ from ..http.response import Response
 from ..stash.backend import StashBackend
 from ..stash.capabilities import ENDPOINT_PATH, Capability, CapabilityRefused, verify
 from ..stash.errors import StashError, StashUnavailable
-from ..stash.keys import normalize_key, normalize_path, normalize_table_key, normalize_table_name, normalize_ttl
+from ..stash.keys import (
+    RESERVED_TABLE_PREFIX,
+    normalize_key,
+    normalize_path,
+    normalize_table_key,
+    normalize_table_name,
+    normalize_ttl,
+)
 from ..stash.runinfo import clock_now, run_info
 from .context import ServerContext
 from .stash_json import NotJSON, from_json_value, to_json, to_json_value
@@ -92,6 +99,8 @@ def serve_stash_endpoint(request: Request, response: Response, context: ServerCo
             response.headers.set("Allow", "GET, POST, OPTIONS")
     except StashUnavailable as exc:
         response.set_error(503, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a fault here must not look like a handler's
+        response.set_error(500, f"the stash endpoint failed: {type(exc).__name__}: {exc}")
     if origin is not None:
         response.headers.set("Access-Control-Allow-Origin", origin)
         response.headers.append("Vary", "Origin")
@@ -258,6 +267,8 @@ def _dispatch(
         value = backend.take(path, key, _take_timeout(call.get("timeout"), context))
         return _found(value is not None, value, lambda: _put_back(backend, path, key, value))
     table = normalize_table_name(call.get("table"))
+    if table.startswith(RESERVED_TABLE_PREFIX):
+        raise _Refused(403, f"tables named {RESERVED_TABLE_PREFIX}* belong to the harness; pages cannot reach them")
     if capability is not None and not capability.allows(permission, table=table):
         raise _Refused(403, f"the capability allows {capability.describe()}, not {op} on table {table!r}")
     name = op.removeprefix("table.")

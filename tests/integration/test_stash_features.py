@@ -403,6 +403,14 @@ def test_a_table_capability_for_reading_only(client, live: Harness, stash) -> No
     stash.table(name).clear()
 
 
+@pytest.mark.parametrize("op", ["table.get", "table.keys", "table.clear"])
+def test_the_run_table_with_the_secret_is_out_of_reach_of_pages(client, live: Harness, stash, op: str) -> None:
+    reply = call(client, live, {"op": op, "table": "harness/run", "key": "info"})
+    assert reply.status_code == 403
+    assert "belong to the harness" in reply.json()["error"]["message"]
+    assert stash.backend.table_len("harness/run") == 1
+
+
 def test_an_expired_capability_is_403(client, live: Harness, stash, clock) -> None:
     token = stash.capability(path="/soon", ttl=5)
     clock.advance(5)

@@ -126,3 +126,20 @@ def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
 def test_bad_base64_in_bytes_is_value_error() -> None:
     with pytest.raises(ValueError, match="not valid base64"):
         from_json_value({"$bytes": "!!"})
+
+
+def test_share_links_need_the_run_information_a_harness_publishes() -> None:
+    from harness.stash import LocalBackend, Stash, StashError
+    from harness.stash.runinfo import publish_run_info
+
+    stash = Stash("/p", backend=LocalBackend())
+    key = "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10"
+    with pytest.raises(StashError, match="need a running harness"):
+        stash.share(key)
+    info = publish_run_info(stash.backend, {"https": "https://localhost:1234"})
+    url = stash.share(key, ttl=10)
+    assert url.startswith("https://localhost:1234/harness/stash?cap=")
+    token = url.split("cap=")[1]
+    capability = verify(info.secret, token.replace("%3D", "="), NOW - 10**9)
+    assert capability.allows("take", path="/p", key=key)
+    assert "secret" not in repr(info)
