@@ -68,7 +68,7 @@ def test_put_take_with_ttl_and_entries(backend: StashBackend) -> None:
 def test_advance_clock_reads_with_zero_and_refuses_going_back(backend: StashBackend) -> None:
     offset = backend.advance_clock(0)
     assert backend.advance_clock(1) == pytest.approx(offset + 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="only moves forward"):
         backend.advance_clock(-1)
 
 
@@ -114,7 +114,7 @@ def test_append_lists_and_refusals(backend: StashBackend) -> None:
     with pytest.raises(StashError):
         backend.table_append(table, "n", 6, None)
     assert backend.table_get(table, "n") == (True, 5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="over the limit"):
         backend.table_append(table, "log", b"x" * 70000, None)
     assert backend.table_get(table, "log") == (True, ["a"])
     assert backend.table_clear(table) == 3
