@@ -109,7 +109,9 @@ def test_json_values_round_trip_with_bytes() -> None:
     assert from_json_value(encoded) == {**value, "tuple": [1, 2]}
 
 
-@pytest.mark.parametrize("value", [{1, 2}, {1: "int key"}, math.nan, object(), [math.inf]], ids=repr)
+@pytest.mark.parametrize(
+    "value", [{1, 2}, {1: "int key"}, math.nan, object(), [math.inf]], ids=["set", "int-key", "nan", "object", "inf"]
+)
 def test_values_without_json_form_are_named(value: object) -> None:
     with pytest.raises(NotJSON, match="JSON form"):
         to_json_value(value)
