@@ -205,11 +205,11 @@ class ManagerBackend:
             found = self._call("take", path, key, timeout, self._owner())
         if pending.exception is not None:
             if found is not None:
-                self._call("restore", path, key, found[0], found[1])
+                self._call("restore", path, key, found[0], found[1], found[2])
             raise pending.exception()
         if found is None:
             return None
-        payload, held = found
+        payload, held, _deadline = found
         if not held:
             return codec.loads(payload)
         try:

@@ -208,3 +208,19 @@ def test_deadlines_of_taken_values_do_not_pile_up(fake_time: FakeTime) -> None:
         assert store.take("/p", "k") is not None
         fake_time.now += 0.0001 * (index % 2)
     assert len(store._deadlines) <= 4097  # compacted, not one per put
+
+
+def test_a_value_the_server_puts_back_after_an_interrupted_take_keeps_its_ttl(fake_time: FakeTime) -> None:
+    from harness.stash.manager import StashService
+
+    service = StashService(StashStore(clock=fake_time))
+    service.put("/p", KEY, b"v", (), "owner", 10.0)
+    taken = service.take("/p", KEY, None, "owner")
+    assert taken is not None
+    payload, held, deadline = taken
+    assert deadline == fake_time.now + 10
+    assert service.restore("/p", KEY, payload, held, deadline)
+    fake_time.now += 10
+    assert service.take("/p", KEY, None, "owner") is None
+    with pytest.raises(TypeError, match="deadline must be a float"):
+        service.restore("/p", KEY, payload, held, "later")  # type: ignore[arg-type]
