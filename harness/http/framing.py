@@ -7,11 +7,10 @@ at all (``HEAD``; 1xx, 204 and 304 have none) and whether the connection stays o
 transport (:mod:`harness.http.server`) writes what it returns and nothing else.
 
 >>> response = Response()
->>> response.headers.set("Content-Type", "text/plain")
->>> response.add_required_headers = False
+>>> response.headers.update([("Server", "demo"), ("Date", "today")])   # else added
 >>> framing = frame_response(response, method="GET", version="HTTP/1.1", keep_alive=True, body_length=2)
 >>> framing.whole(b"hi")
-b'HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 2\\r\\n\\r\\nhi'
+b'HTTP/1.1 200 OK\\r\\nServer: demo\\r\\nDate: today\\r\\nContent-Length: 2\\r\\n\\r\\nhi'
 >>> stream = frame_response(response, method="GET", version="HTTP/1.1", keep_alive=True, body_length=None)
 >>> stream.body, stream.chunk(b"hi"), stream.end()
 ('chunked', b'2\\r\\nhi\\r\\n', b'0\\r\\n\\r\\n')

@@ -26,7 +26,7 @@ from ..stash.envconfig import Address, load_env_config
 from ..stash.errors import StashError
 from ..stash.identity import process_identity
 from ..stash.manager import run_stash_server
-from .tls import TLSMaterial, server_context
+from .tls import TLSMaterial, server_ssl_context
 
 __all__ = ["ServerSpec", "server_process_main", "stash_process_main"]
 
@@ -134,7 +134,7 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     docroot = DocRoot(config.doc_root)
     add_import_root(docroot.root)
     handlers = HandlerCache()
-    ssl_ctx = server_context(spec.tls) if spec.tls is not None else None
+    ssl_ctx = server_ssl_context(spec.tls) if spec.tls is not None else None
     if spec.scheme in ("http", "https"):
         app = HTTPApp(context, docroot, handlers, logger)
         return HTTPServer(

@@ -81,7 +81,7 @@ def _describe_address(address: Address) -> str:
     return address if isinstance(address, str) else f"{address[0]}:{address[1]}"
 
 
-class _Channel:
+class _PooledConnection:
     """A pooled connection: the authenticated manager connection, framed by :mod:`.wire`."""
 
     __slots__ = ("_conn", "_fd", "_reader")
@@ -110,7 +110,7 @@ class ManagerBackend:
     def __init__(self, address: Address, authkey: bytes) -> None:
         self.address = address
         self._authkey = authkey
-        self._idle: list[_Channel] = []
+        self._idle: list[_PooledConnection] = []
         self._idle_lock = threading.Lock()
         self._manager: StashManager | None = None
         self.max_value_bytes: int | None = None
@@ -149,7 +149,7 @@ class ManagerBackend:
         except (OSError, EOFError) as exc:
             raise self._gone(exc) from None
 
-    def _connect(self) -> _Channel:
+    def _connect(self) -> _PooledConnection:
         """A new authenticated connection, served by the stash's lean loop."""
         conn = self._open()
         try:
@@ -157,7 +157,7 @@ class ManagerBackend:
         except (OSError, EOFError) as exc:
             conn.close()
             raise self._gone(exc) from None
-        return _Channel(conn)
+        return _PooledConnection(conn)
 
     def _handshake(self) -> None:
         try:
