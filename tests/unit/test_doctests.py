@@ -1,4 +1,5 @@
-"""The examples in the docstrings of harness/ and the pytest plugin run, and show what they say.
+"""The examples in the docstrings of harness/, the pytest plugin and tests/support.py run, and
+show what they say.
 
 Examples that need a running harness (a stash server, server processes, a browser) are
 marked ``+SKIP``; every other one runs here.
@@ -26,7 +27,7 @@ def _module_names() -> list[str]:
             if parts[-1] == "__init__":
                 parts = parts[:-1]
             names.append(".".join((package, *parts)))
-    return names
+    return [*names, "tests.support"]
 
 
 MODULES = _module_names()

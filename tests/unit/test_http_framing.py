@@ -10,7 +10,7 @@ import pytest
 
 from harness.http.framing import Framing, frame_response, response_head
 from harness.http.response import Response
-from tests.unit.test_http_response import split_head
+from tests.support import split_head
 
 
 def response_with(status: int = 200, **headers: str) -> Response:

@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from harness.http.response import ClientDisconnected, Response, ResponseHeaders, ResponseWriter
+from tests.support import split_head
 
 
 class RecordingSink:
@@ -27,19 +28,6 @@ class RecordingSink:
     @property
     def data(self) -> bytes:
         return b"".join(self.sends)
-
-
-def split_head(data: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], bytes]:
-    """(status line, header pairs, body) of a well-formed response; asserts the framing."""
-    head, separator, body = data.partition(b"\r\n\r\n")
-    assert separator, f"no blank line ends the head: {data!r}"
-    status, *lines = head.split(b"\r\n")
-    pairs = []
-    for line in lines:
-        name, colon, value = line.partition(b": ")
-        assert colon and name and b"\n" not in line, f"malformed header line {line!r}"
-        pairs.append((name, value))
-    return status, pairs, body
 
 
 # -- ResponseHeaders -----------------------------------------------------------------------
