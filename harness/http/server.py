@@ -101,7 +101,7 @@ class HTTPServer:
         self._connections_lock = threading.Lock()
         self.acceptor = Acceptor(
             listener,
-            self._serve_connection,
+            self.serve_connection,
             max_connections=settings.max_connections,
             reject=self._reject,
             name=scheme,
@@ -138,7 +138,8 @@ class HTTPServer:
         except OSError:
             pass
 
-    def _serve_connection(self, sock: socket.socket, address: Any) -> None:
+    def serve_connection(self, sock: socket.socket, address: Any) -> None:
+        """Serve one accepted connection until it ends (the acceptor calls this in its thread)."""
         connection = _Connection(self, sock, address)
         with self._connections_lock:
             self._connections.add(connection)

@@ -6,7 +6,6 @@ process would; it reports ``("ready", identity)`` or ``("failed", message)`` on 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import signal
@@ -125,7 +124,7 @@ def server_process_main(
 def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     from ..http.server import HTTPServer
     from ..site.http_app import HTTPApp
-    from ..site.ws_app import WSApp
+    from ..site.ws_app import WSApp, transport_settings
 
     config = spec.config
     address, authkey = load_env_config()
@@ -147,16 +146,7 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
             server_host=config.host,
             app=app,
         )
-    # WebSocket servers share the HTTP transport: the handshake is an HTTP request whose
-    # head has the HTTP limits, sent within ws.open_timeout; handlers run as long as they like.
-    transport = dataclasses.replace(
-        config.http,
-        max_connections=config.ws.max_connections,
-        header_timeout=config.ws.open_timeout,
-        keep_alive_timeout=config.ws.open_timeout,
-        handler_timeout=None,
-        max_body_bytes=0,
-    )
+    transport = transport_settings(config)
     websocket = WSApp(context, docroot, handlers, config.ws, logger, config.access_log)
     return HTTPServer(
         spec.listener,

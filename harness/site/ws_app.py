@@ -14,12 +14,13 @@ A handler may choose a subprotocol the client offers: define ``SUBPROTOCOLS = ["
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from ..config import WSSettings
+from ..config import Config, HTTPSettings, WSSettings
 from ..http.request import Request
 from ..http.response import plain_text_error
 from ..http.upgrade import Handover, UpgradeChannel
@@ -30,7 +31,23 @@ from .context import ServerContext, handling
 from .docroot import DocRoot, PathRefused
 from .loader import HandlerCache, HandlerLoadError
 
-__all__ = ["WSApp"]
+__all__ = ["WSApp", "transport_settings"]
+
+
+def transport_settings(config: Config) -> HTTPSettings:
+    """The HTTP transport's settings for a WS or WSS server of ``config``.
+
+    The handshake is an HTTP request whose head has the HTTP limits, sent within
+    ``ws.open_timeout``, with no body; handlers run as long as they like.
+    """
+    return dataclasses.replace(
+        config.http,
+        max_connections=config.ws.max_connections,
+        header_timeout=config.ws.open_timeout,
+        keep_alive_timeout=config.ws.open_timeout,
+        handler_timeout=None,
+        max_body_bytes=0,
+    )
 
 
 def _choose_subprotocol(namespace: dict[str, Any], request: Request, offered: list[str]) -> str | None:
