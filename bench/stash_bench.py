@@ -294,14 +294,13 @@ def _feature_pairs(stash: Stash) -> dict[str, Pair]:
 def _proxy_access_ns(accesses: int) -> tuple[float, float, float]:
     """ns per ``request.method`` read: through the proxy, through current_request(), direct."""
     from harness import request
-    from harness.site.context import current_request, reset_current_request, set_current_request
+    from harness.site.context import current_request, handling
 
     class Bound:
         method = "GET"
 
     bound: Any = Bound()
-    token = set_current_request(bound)
-    try:
+    with handling(bound):
 
         def timed(read: Callable[[], object]) -> float:
             started = time.perf_counter()
@@ -312,8 +311,6 @@ def _proxy_access_ns(accesses: int) -> tuple[float, float, float]:
         results = []
         for read in (lambda: request.method, lambda: current_request().method, lambda: bound.method):
             results.append(min(timed(read) for _ in range(5)))
-    finally:
-        reset_current_request(token)
     return results[0], results[1], results[2]
 
 

@@ -14,7 +14,7 @@ handlers import can use them without being passed anything::
 They are bound in the thread running an HTTP or WebSocket handler (``response`` only for
 HTTP) and in threads the handler starts with :class:`HandlerThread` (or callables wrapped
 by :func:`bind_context`, for executors); anywhere else using them raises
-:class:`RuntimeError`.
+:class:`NotBound`, a :class:`RuntimeError`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import contextvars
 import functools
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from .context import _current_request
@@ -35,11 +36,11 @@ if TYPE_CHECKING:
 __all__ = [
     "HandlerThread",
     "LocalProxy",
+    "NotBound",
     "bind_context",
-    "bind_response",
     "local_stash",
     "request",
-    "reset_response",
+    "responding",
     "response",
 ]
 
@@ -48,21 +49,30 @@ _T = TypeVar("_T")
 _current_response: contextvars.ContextVar[Response] = contextvars.ContextVar("harness_current_response")
 
 
-def bind_response(value: Response) -> contextvars.Token[Response]:
-    """Mark ``value`` as the response being filled (the HTTP app does it around ``main``)."""
-    return _current_response.set(value)
+@contextmanager
+def responding(value: Response) -> Iterator[Response]:
+    """Make ``value`` the :data:`response` for the block (the HTTP app wraps ``main`` in it)."""
+    token = _current_response.set(value)
+    try:
+        yield value
+    finally:
+        _current_response.reset(token)
 
 
-def reset_response(token: contextvars.Token[Response]) -> None:
-    """Undo :func:`bind_response`."""
-    _current_response.reset(token)
+class NotBound(RuntimeError, AttributeError):
+    """A context local used where nothing is bound (outside a handler).
+
+    A :class:`RuntimeError`; also an :class:`AttributeError`, so ``hasattr()`` and tools
+    that probe attributes (doctest, inspect, mock) see a missing attribute instead of failing.
+    """
 
 
 class LocalProxy(Generic[_T]):
     """Forwards attribute access, item access, calls and common operators to ``lookup()``.
 
     ``lookup`` (a :meth:`contextvars.ContextVar.get`, say) raises :class:`LookupError` when
-    nothing is bound; the proxy turns that into :class:`RuntimeError` with the message
+    nothing is bound; the proxy turns that into :class:`NotBound` (a :class:`RuntimeError`)
+    with the message
     ``unbound()`` gives (default: ``"<name> is not bound"``). ``name`` is used in ``repr``.
 
     >>> proxy = LocalProxy(lambda: [1, 2], "numbers")
@@ -78,13 +88,13 @@ class LocalProxy(Generic[_T]):
         object.__setattr__(self, "_unbound", unbound)
 
     def _get_current_object(self) -> _T:
-        """The object this proxy stands for right now; :class:`RuntimeError` if none."""
+        """The object this proxy stands for right now; :class:`NotBound` if none."""
         try:
             return object.__getattribute__(self, "_lookup")()  # type: ignore[no-any-return]
         except LookupError:
             unbound = object.__getattribute__(self, "_unbound")
             name = object.__getattribute__(self, "_name")
-            raise RuntimeError(unbound() if unbound is not None else f"{name} is not bound") from None
+            raise NotBound(unbound() if unbound is not None else f"{name} is not bound") from None
 
     def __getattribute__(self, name: str) -> Any:
         # Every attribute but the proxy's own goes straight to the target: no failed lookup

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from harness import HandlerThread, LocalProxy, bind_context, local_stash, request, response
-from harness.site.context import reset_current_request, set_current_request
-from harness.site.locals import bind_response, reset_response
+from harness.site.context import handling
+from harness.site.locals import responding
 
 
 class FakeRequest:
@@ -23,9 +23,8 @@ class FakeRequest:
 @pytest.fixture
 def bound() -> FakeRequest:
     fake = FakeRequest("/bound.py")
-    token = set_current_request(fake)  # type: ignore[arg-type]
-    yield fake
-    reset_current_request(token)
+    with handling(fake):  # type: ignore[arg-type]
+        yield fake
 
 
 def test_unbound_proxies_raise_runtime_error_naming_themselves() -> None:
@@ -37,6 +36,9 @@ def test_unbound_proxies_raise_runtime_error_naming_themselves() -> None:
         _ = response.status
     assert not request
     assert repr(request) == "<LocalProxy harness.request (unbound)>"
+    assert not hasattr(request, "__wrapped__")  # introspection sees a missing attribute
+    with pytest.raises(AttributeError):
+        _ = request.GET
 
 
 def test_bound_proxies_forward_to_the_current_request(bound: FakeRequest) -> None:
@@ -50,11 +52,10 @@ def test_bound_proxies_forward_to_the_current_request(bound: FakeRequest) -> Non
 def test_response_needs_an_http_handler(bound: FakeRequest) -> None:
     with pytest.raises(RuntimeError, match="only bound in HTTP handlers"):
         _ = response.status
-    token = bind_response("the response")  # type: ignore[arg-type]
-    try:
+    with responding("the response"):  # type: ignore[arg-type]
         assert response == "the response"
-    finally:
-        reset_response(token)
+    with pytest.raises(RuntimeError, match="only bound in HTTP handlers"):
+        _ = response.status
 
 
 def test_plain_threads_do_not_see_the_request_but_handler_threads_do(bound: FakeRequest) -> None:
@@ -87,12 +88,9 @@ def test_each_thread_sees_its_own_request() -> None:
     barrier = threading.Barrier(2)
 
     def handle(path: str) -> None:
-        token = set_current_request(FakeRequest(path))  # type: ignore[arg-type]
-        try:
+        with handling(FakeRequest(path)):  # type: ignore[arg-type]
             barrier.wait(5)
             seen[path] = request.path  # type: ignore[attr-defined]
-        finally:
-            reset_current_request(token)
 
     threads = [threading.Thread(target=handle, args=(p,)) for p in ("/a", "/b")]
     for thread in threads:
