@@ -140,9 +140,9 @@ class StashStore:
     ``max_value_bytes`` bounds one payload (``None``: no bound). ``default_ttl`` (seconds) is
     the TTL of a put that names none (``None``: such values never expire). ``test_clock``
     allows :meth:`advance_clock`; ``clock`` is the time source it offsets (unit tests pass a
-    fake one). ``on_expire`` is called with each path-space entry that
-    expired, so a server can release what it held for it; it runs with the store's mutex
-    held, so it must be quick and must not call the store.
+    fake one). ``on_expire`` is called with each path-space entry that expired, so a server
+    can release what it held for it; it runs with the store's mutex held, so it must be
+    quick and must not call the store.
 
     Every method is one atomic step: two racing ``put`` calls of one key give one success
     and one :class:`StashError`, and a value is handed to exactly one ``take``.
