@@ -7,59 +7,81 @@ per HTTP connection or thread.
 
 >>> backend = ManagerBackend.shared(address, authkey)   # doctest: +SKIP
 >>> backend.put("/a.py", key, 42)                       # doctest: +SKIP
+
+A process whose threads can be interrupted (a server with a handler timeout) installs its
+interrupt guard with :func:`set_interrupt_guard`: a take or a lock request then finishes its
+exchange before the interrupt lands, and undoes what the reply gave (puts the value back,
+releases the lock) before letting it go on.
 """
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import multiprocessing.managers as managers
 import os
 import pickle
-import secrets
 import threading
 import weakref
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from multiprocessing import connection as mpc
 from multiprocessing.managers import Token
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from ..net.interrupts import deferred
 from . import codec
 from .envconfig import Address
 from .errors import StashError, StashUnavailable
+from .identity import current_owner, process_identity
 from .manager import PROTOCOL_VERSION, STASH_CONNECTION, StashManager
-from .store import EntryInfo, owner_id, value_too_large
+from .store import EntryInfo, value_too_large
 from .wire import FrameReader, write_frame
 
-__all__ = ["ManagerBackend", "current_owner", "process_identity"]
+__all__ = ["InterruptGuard", "ManagerBackend", "Pending", "set_interrupt_guard"]
 
 _MAX_IDLE = 32
 # Not in typeshed, public in the module since Python 3.0.
 _dispatch: Any = getattr(managers, "dispatch")  # noqa: B009
 _AUTO_PROXY: Any = getattr(managers, "AutoProxy")  # noqa: B009
-_identity = f"{os.getpid()}-{secrets.token_hex(4)}"
-_thread_owner = threading.local()  # this thread's owner id, built once
-_thread_serial = itertools.count()  # makes owner ids unique though the OS reuses thread ids
 
 
-def current_owner() -> str:
-    """This thread's identity as a stash lock holder or waiter."""
-    owner: str | None = getattr(_thread_owner, "id", None)
-    if owner is None or not owner.startswith(_identity + "/"):
-        owner = _thread_owner.id = owner_id(_identity, f"{threading.get_ident()}.{next(_thread_serial)}")
-    return owner
+class Pending(Protocol):
+    """What an interrupt guard tells once its block ends: the interrupt held back, if any."""
+
+    @property
+    def exception(self) -> type[BaseException] | None: ...
 
 
-def process_identity() -> str:
-    """This process's identity in the stash (its pid and a nonce, so reuse of pids is harmless)."""
-    return _identity
+InterruptGuard = Callable[[], AbstractContextManager[Pending]]
+"""Holds back interrupts of this thread for the duration of a ``with`` block."""
+
+
+class _NothingPending:
+    exception: type[BaseException] | None = None
+
+
+@contextmanager
+def _unguarded() -> Iterator[Pending]:
+    yield _NothingPending()
+
+
+_guard: InterruptGuard = _unguarded
+
+
+def set_interrupt_guard(guard: InterruptGuard | None) -> None:
+    """Install this process's interrupt guard (``None``: none, the default).
+
+    A server process that interrupts handler threads installs the one its interrupts
+    respect (:func:`harness.net.interrupts.deferred`) before it serves.
+    """
+    global _guard
+    _guard = _unguarded if guard is None else guard
 
 
 def _describe_address(address: Address) -> str:
     return address if isinstance(address, str) else f"{address[0]}:{address[1]}"
 
 
-class _Channel:
+class _PooledConnection:
     """A pooled connection: the authenticated manager connection, framed by :mod:`.wire`."""
 
     __slots__ = ("_conn", "_fd", "_reader")
@@ -88,7 +110,7 @@ class ManagerBackend:
     def __init__(self, address: Address, authkey: bytes) -> None:
         self.address = address
         self._authkey = authkey
-        self._idle: list[_Channel] = []
+        self._idle: list[_PooledConnection] = []
         self._idle_lock = threading.Lock()
         self._manager: StashManager | None = None
         self.max_value_bytes: int | None = None
@@ -127,15 +149,15 @@ class ManagerBackend:
         except (OSError, EOFError) as exc:
             raise self._gone(exc) from None
 
-    def _connect(self) -> _Channel:
+    def _connect(self) -> _PooledConnection:
         """A new authenticated connection, served by the stash's lean loop."""
         conn = self._open()
         try:
-            _dispatch(conn, None, "accept_connection", (f"{STASH_CONNECTION}/{_identity}",))
+            _dispatch(conn, None, "accept_connection", (f"{STASH_CONNECTION}/{process_identity()}",))
         except (OSError, EOFError) as exc:
             conn.close()
             raise self._gone(exc) from None
-        return _Channel(conn)
+        return _PooledConnection(conn)
 
     def _handshake(self) -> None:
         try:
@@ -190,23 +212,26 @@ class ManagerBackend:
 
     # -- operations -----------------------------------------------------------------------
 
-    def put(self, path: str, key: str, value: object) -> None:
+    def put(self, path: str, key: str, value: object, ttl: float | None = None) -> None:
         payload, refs = codec.dumps(value, manager_address=self.address)
         if self.max_value_bytes is not None and len(payload) > self.max_value_bytes:
             raise value_too_large(path, key, len(payload), self.max_value_bytes)
-        self._call("put", path, key, payload, refs, self._owner())
+        if ttl is None:
+            self._call("put", path, key, payload, refs, self._owner())
+        else:
+            self._call("put", path, key, payload, refs, self._owner(), ttl)
 
     def take(self, path: str, key: str, timeout: float | None) -> Any:
         # A handler timeout waits until the reply is in; the value then goes back.
-        with deferred() as pending:
+        with _guard() as pending:
             found = self._call("take", path, key, timeout, self._owner())
         if pending.exception is not None:
             if found is not None:
-                self._call("restore", path, key, found[0], found[1])
+                self._call("restore", path, key, found[0], found[1], found[2])
             raise pending.exception()
         if found is None:
             return None
-        payload, held = found
+        payload, held, _deadline = found
         if not held:
             return codec.loads(payload)
         try:
@@ -216,7 +241,7 @@ class ManagerBackend:
 
     def acquire_lock(self, timeout: float | None) -> bool:
         # A handler timeout waits until the reply is in; a granted lock is then released.
-        with deferred() as pending:
+        with _guard() as pending:
             granted = bool(self._call("acquire_lock", self._owner(), timeout))
         if pending.exception is not None:
             if granted:
@@ -230,8 +255,70 @@ class ManagerBackend:
     def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
         return list(self._call("entries", path_pattern, key_pattern))
 
+    def expired(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
+        return list(self._call("expired", path_pattern, key_pattern))
+
     def waiting(self, path: str, key: str) -> int:
         return int(self._call("waiting", path, key))
+
+    def advance_clock(self, seconds: float) -> float:
+        return float(self._call("advance_clock", seconds))
+
+    # -- tables: values are pickled here, the server only stores bytes --------------------
+
+    def table_get(self, table: str, key: str) -> tuple[bool, Any]:
+        found = self._call("table_get", table, key)
+        return (False, None) if found is None else (True, codec.loads_cell(found[1]))
+
+    def table_get_versioned(self, table: str, key: str) -> tuple[int | None, Any]:
+        found = self._call("table_get", table, key)
+        return (None, None) if found is None else (found[0], codec.loads_cell(found[1]))
+
+    def table_set(self, table: str, key: str, value: object, ttl: float | None) -> None:
+        self._call("table_set", table, key, self._cell(table, key, value), ttl)
+
+    def table_cas(self, table: str, key: str, version: int | None, value: object, ttl: float | None) -> bool:
+        return bool(self._call("table_cas", table, key, version, self._cell(table, key, value), ttl))
+
+    def table_delete(self, table: str, key: str) -> bool:
+        return bool(self._call("table_delete", table, key))
+
+    def table_pop(self, table: str, key: str) -> tuple[bool, Any]:
+        data = self._call("table_pop", table, key)
+        return (False, None) if data is None else (True, codec.loads_cell(data))
+
+    def table_append(self, table: str, key: str, item: object, ttl: float | None) -> int:
+        payload = codec.dumps(item, in_table=True)[0]
+        self._check_cell_size(table, key, len(payload))
+        return int(self._call("table_append", table, key, payload, ttl))
+
+    def table_keys(self, table: str, pattern: str) -> list[str]:
+        return list(self._call("table_keys", table, pattern))
+
+    def table_items(self, table: str, pattern: str) -> list[tuple[str, Any]]:
+        return [(key, codec.loads_cell(data)) for key, data in self._call("table_items", table, pattern)]
+
+    def table_len(self, table: str) -> int:
+        return int(self._call("table_len", table))
+
+    def table_clear(self, table: str) -> int:
+        return int(self._call("table_clear", table))
+
+    def tables(self) -> list[str]:
+        return list(self._call("tables"))
+
+    def _cell(self, table: str, key: str, value: object) -> codec.CellData:
+        data = codec.dumps_cell(value)
+        self._check_cell_size(table, key, len(data) if isinstance(data, bytes) else sum(map(len, data)))
+        return data
+
+    def _check_cell_size(self, table: str, key: str, size: int) -> None:
+        # Refused here too, so an oversized value never travels.
+        if self.max_value_bytes is not None and size > self.max_value_bytes:
+            raise ValueError(
+                f"table {table!r} value for key {key!r} is {size} bytes pickled, "
+                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
+            )
 
     def forget_process(self, identity: str) -> None:
         self._call("forget_process", identity)
@@ -267,8 +354,6 @@ class ManagerBackend:
 
 
 def _after_fork_in_child() -> None:
-    global _identity
-    _identity = f"{os.getpid()}-{secrets.token_hex(4)}"
     for backend in list(ManagerBackend._all):
         backend._forget_inherited()
 
