@@ -194,9 +194,23 @@ class RequestHeaders:
         """Lower-cased names."""
         return list(self._data)
 
-    def items(self) -> list[tuple[bytes, bytes]]:
+    def items(self) -> list[tuple[bytes, list[bytes]]]:
+        """``(lower-cased name, [values])`` pairs, as wptserve's dict of lists gives them."""
+        return [(name, list(values)) for name, values in self._data.items()]
+
+    def values(self) -> list[list[bytes]]:
+        """The list of values of each name."""
+        return [list(values) for values in self._data.values()]
+
+    def iteritems(self) -> Iterator[tuple[bytes, bytes]]:
         """``(lower-cased name, joined value)`` pairs."""
-        return [(name, self[name]) for name in self._data]
+        for name in self._data:
+            yield name, self[name]
+
+    def itervalues(self) -> Iterator[bytes]:
+        """Each name's joined value."""
+        for name in self._data:
+            yield self[name]
 
     def __repr__(self) -> str:
         return f"RequestHeaders({self.raw!r})"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.policy
+import http.client
 import io
 from dataclasses import dataclass, field
 from email.message import Message
@@ -76,6 +77,12 @@ def _parse_query(query: str) -> MultiDict[bytes]:
     return MultiDict((name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs)
 
 
+def _has_port(authority: str) -> bool:
+    """Whether a Host value ends with ``:port`` (``[::1]`` alone has none)."""
+    _host, colon, port = authority.rpartition(":")
+    return bool(colon) and port.isdigit() and not authority.endswith("]")
+
+
 def _text(value: object) -> str:
     return "" if value is None else str(value)
 
@@ -99,7 +106,7 @@ def _parse_multipart(content_type: bytes, body: bytes) -> MultiDict[Any]:
         content = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         key = _text(name).encode("utf-8")
-        if filename is None:
+        if not filename:  # no filename, or an empty one: a plain field, as wptserve reads it
             fields.add(key, content)
         else:
             headers = {k: _text(v) for k, v in part.items()}
@@ -116,6 +123,7 @@ class Request:
     """
 
     url_base = "/"
+    route_match = None
 
     def __init__(
         self,
@@ -134,7 +142,7 @@ class Request:
         self.method = method
         self.request_path = target
         self.protocol_version = version
-        self.raw_headers = headers
+        self.header_list = headers
         self.body = body
         self.scheme = scheme
         self.client_address = client_address
@@ -148,16 +156,37 @@ class Request:
     @lazy_property
     def headers(self) -> RequestHeaders:
         """Case-insensitive request headers (values are bytes)."""
-        return RequestHeaders(self.raw_headers)
+        return RequestHeaders(self.header_list)
+
+    @lazy_property
+    def raw_headers(self) -> http.client.HTTPMessage:
+        """The headers as received, as an :class:`http.client.HTTPMessage` (wptserve's ``raw_headers``).
+
+        Names keep their case and values are text (latin-1); ``get_all(name)`` gives repeats.
+        """
+        message = http.client.HTTPMessage()
+        for name, value in self.header_list:
+            message[name.decode("latin-1")] = value.decode("latin-1")
+        return message
+
+    @lazy_property
+    def request_line(self) -> str:
+        """The request line, e.g. ``GET /a.py?x=1 HTTP/1.1``."""
+        return f"{self.method} {self.request_path} {self.protocol_version}"
 
     @lazy_property
     def url(self) -> str:
-        """The full URL: scheme, the Host the client used, path and query."""
+        """The full URL: scheme, the Host the client used (with the server's port if it named none), path, query."""
         target = self.request_path
         if "://" in target.split("?", 1)[0]:
             return target
         host = self.headers.get(b"host")
-        authority = host.decode("latin-1") if host else f"{self._server_host}:{self._server_port}"
+        if not host:
+            authority = f"{self._server_host}:{self._server_port}"
+        else:
+            authority = host.decode("latin-1")
+            if self._server_port and not _has_port(authority):
+                authority = f"{authority}:{self._server_port}"
         return f"{self.scheme}://{authority}{target}"
 
     @lazy_property

@@ -121,9 +121,11 @@ def server_process_main(
 def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     from ..http.app import HTTPApp
     from ..http.server import HTTPServer
+    from ..wpt.process import prepare_server_process
     from ..ws.server import WSApp
 
     config = spec.config
+    prepare_server_process()  # `import wptserve...` in handlers reaches our shims
     address, authkey = load_env_config()
     backend = ManagerBackend.shared(address, authkey)
     context = ServerContext(config, spec.scheme, spec.urls, backend)
