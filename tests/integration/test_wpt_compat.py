@@ -253,7 +253,7 @@ def test_write_status_headers_then_content(port: int) -> None:
 
 
 def test_writer_write_none_is_a_value_error(port: int) -> None:
-    assert fetch(port, "/resources/writer_none.py").body.startswith(b"ValueError")
+    assert fetch(port, "/resources/writer_none.py").body == b"ValueError"
 
 
 def test_cookies_as_wptserve_writes_them(port: int) -> None:
@@ -269,7 +269,7 @@ def test_request_surface_in_wptserve_shape(port: int) -> None:
         headers=[("X-Multi", "a"), ("X-Multi", "b"), ("X-Case", "Mixed"), ("Cookie", "flavour=oat")],
     )
     data = json.loads(reply.body)
-    assert data["items_x_multi"] == ["a", "b"]
+    assert data["items_x_case"] == ["Mixed"]
     assert data["names_are_lower"] is True
     assert data["raw_type"] == "http.client.HTTPMessage"
     assert data["raw_get_x_case"] == "Mixed"

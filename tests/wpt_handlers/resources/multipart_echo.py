@@ -11,4 +11,4 @@ def main(request, response):
             else:
                 described.append({"filename": value.filename, "value": value.value.decode("latin-1")})
         fields[name.decode("latin-1")] = described
-    return [(b"Content-Type", b"application/json")], json.dumps(fields)
+    return [(b"Content-Type", b"application/json")], json.dumps(fields, sort_keys=True)

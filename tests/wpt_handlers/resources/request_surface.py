@@ -10,7 +10,7 @@ def main(request, response):
     cookie = request.cookies.get(b"flavour")
     config = request.server.config
     data = {
-        "items_x_multi": items.get("x-multi"),
+        "items_x_case": items.get("x-case"),
         "names_are_lower": all(name == name.lower() for name in names),
         "raw_type": type(raw).__module__ + "." + type(raw).__name__,
         "raw_get_x_case": raw.get("X-Case"),
