@@ -14,6 +14,7 @@ from ..site.loader import HandlerCache, HandlerLoadError, format_exception
 from ..site.static import serve_directory, serve_file
 from ..wpt.asis import serve_asis
 from ..wpt.pipes import PipeError, apply_pipes, pipe_string_for
+from ..wpt.routes import default_script, is_script_route
 from ..wpt.sub import SubstitutionError, template
 from .request import HTTPException, Request
 from .response import ClientDisconnected, Response
@@ -53,6 +54,8 @@ class HTTPApp:
             response.set_error(refused.status, refused.message)
             return
         response.request = request
+        if target.kind != "handler" and is_script_route(target.url_path):
+            target = self._script_target(target)
         if target.kind == "handler":
             self._run_handler(target, request, response)
         elif target.kind == "directory":
@@ -61,6 +64,16 @@ class HTTPApp:
             serve_asis(request.method, target.fs_path, response)
         else:
             self._serve_file(target, request, response)
+
+    def _script_target(self, target: Target) -> Target:
+        """A wpt script route: the file runs as Python; a directory runs its ``default*.py``."""
+        if target.kind == "file":
+            return Target("handler", target.fs_path, target.url_path, target.stat)
+        if target.kind == "directory":
+            script = default_script(target.fs_path)
+            if script is not None:
+                return Target("handler", script, target.url_path)
+        return target
 
     def _serve_file(self, target: Target, request: Request, response: Response) -> None:
         def substitute(data: bytes) -> bytes:

@@ -125,6 +125,11 @@ def test_nothing_named_wptserve_in_the_test_process_comes_from_us() -> None:
     assert module is None or not str(getattr(module, "__file__", "")).startswith(SHIMS_DIR)
 
 
+def test_wpt_script_routes_without_py_and_directory_defaults(port: int) -> None:
+    assert fetch(port, "/.well-known/web-identity").body == b'{"from": "web-identity"}'
+    assert fetch(port, "/.well-known/interest-group/permissions/").body == b'{"from": "default.py"}'
+
+
 # -- .sub. ------------------------------------------------------------------------------------
 
 

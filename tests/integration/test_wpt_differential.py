@@ -30,6 +30,8 @@ wptserve_server = pytest.importorskip(
     "wptserve.server", reason="wptserve 4.0.3 is not installed (pip install -e '.[bench]') for the differential test"
 )
 wptserve_stash = pytest.importorskip("wptserve.stash", reason="wptserve is not installed")
+wptserve_handlers = pytest.importorskip("wptserve.handlers", reason="wptserve is not installed")
+wptserve_routes = pytest.importorskip("wptserve.routes", reason="wptserve is not installed")
 
 IGNORED_HEADERS = {"server", "date", "connection", "content-length", "transfer-encoding", "accept-ranges", "keep-alive"}
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -49,7 +51,14 @@ def harness_port() -> Iterator[int]:
 def wptserve_port() -> Iterator[int]:
     saved = os.environ.get("WPT_STASH_CONFIG")
     with wptserve_stash.StashServer():
-        server = wptserve_server.WebTestHttpd(host="localhost", port=0, doc_root=str(ROOT))
+        # wpt serve's script routes for two paths without .py, ahead of wptserve's defaults.
+        script = wptserve_handlers.PythonScriptHandler()
+        routes = [
+            ("*", "/.well-known/web-identity", script),
+            ("GET", "/.well-known/interest-group/permissions/", script),
+            *wptserve_routes.routes,
+        ]
+        server = wptserve_server.WebTestHttpd(host="localhost", port=0, doc_root=str(ROOT), routes=routes)
         server.start()
         try:
             yield int(server.port)
@@ -96,6 +105,8 @@ CORPUS: list[tuple[str, str, list[tuple[str, str]], bytes | None]] = [
     ("GET", "/headered.txt?v=zz", [], None),
     ("GET", "/dirheaders/file.txt", [], None),
     ("GET", "/raw.asis", [], None),
+    ("GET", "/.well-known/web-identity", [], None),
+    ("GET", "/.well-known/interest-group/permissions/", [], None),
     ("GET", "/resources/json_info.py?x=1", [], None),
     ("GET", "/resources/json_status.py", [], None),
     ("GET", "/resources/template_in_handler.py?x=%3Cb%3E", [], None),
