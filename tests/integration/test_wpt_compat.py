@@ -291,9 +291,9 @@ def test_request_surface_in_wptserve_shape(port: int) -> None:
 def test_multipart_parts_without_content_type_and_empty_filenames(port: int) -> None:
     boundary = "b0undary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"plain\"\r\n\r\nvalue\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"nofile\"; filename=\"\"\r\n\r\nempty name\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"up\"; filename=\"a.txt\"\r\n\r\nfile body\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="plain"\r\n\r\nvalue\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="nofile"; filename=""\r\n\r\nempty name\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="up"; filename="a.txt"\r\n\r\nfile body\r\n'
         f"--{boundary}--\r\n"
     ).encode()
     reply = fetch(

@@ -17,7 +17,6 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,9 +77,7 @@ def _mask(text: str, port: int) -> str:
 
 def _normalized(reply: Reply, port: int, decompress: bool = False) -> dict[str, Any]:
     body = gzip.decompress(reply.body) if decompress and reply.status == 200 else reply.body
-    headers = sorted(
-        (name, _mask(value, port)) for name, value in reply.headers if name.lower() not in IGNORED_HEADERS
-    )
+    headers = sorted((name, _mask(value, port)) for name, value in reply.headers if name.lower() not in IGNORED_HEADERS)
     # A 500's message is each server's own wording; that it is a 500 is what must match.
     return {
         "status": reply.status,

@@ -4,7 +4,7 @@ from wptserve.utils import isomorphic_decode
 
 
 def main(request, response):
-    items = {isomorphic_decode(name): [isomorphic_decode(v) for v in values] for name, values in request.headers.items()}
+    items = {isomorphic_decode(k): [isomorphic_decode(v) for v in values] for k, values in request.headers.items()}
     names = [isomorphic_decode(name) for name in request.headers]
     raw = request.raw_headers
     cookie = request.cookies.get(b"flavour")
