@@ -14,6 +14,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -73,6 +74,7 @@ class HTTPServer:
         *,
         app: HTTPApp | None = None,
         websocket: WSApp | None = None,
+        extra_listeners: Sequence[socket.socket] = (),
     ) -> None:
         if (app is None) == (websocket is None):
             raise ValueError("a server serves either an HTTP app or a WebSocket app")
@@ -95,13 +97,30 @@ class HTTPServer:
             name=context.scheme,
             logger=logger,
         )
+        # More sockets served the same way (wpt's second HTTP and HTTPS port), each with
+        # its own connection limit.
+        self.extra_acceptors = [
+            Acceptor(
+                sock,
+                self._serve_connection,
+                max_connections=settings.max_connections,
+                reject=self._reject,
+                name=f"{context.scheme}-{sock.getsockname()[1]}",
+                logger=logger,
+            )
+            for sock in extra_listeners
+        ]
 
     def serve_forever(self) -> None:
         """Serve until :meth:`stop`."""
+        for acceptor in self.extra_acceptors:
+            threading.Thread(target=acceptor.serve_forever, name=f"accept-{acceptor.name}", daemon=True).start()
         self.acceptor.serve_forever()
 
     def stop(self) -> None:
         """Stop accepting new connections (safe from a signal handler)."""
+        for acceptor in self.extra_acceptors:
+            acceptor.stop()
         self.acceptor.stop()
 
     def drain(self, timeout: float) -> bool:
@@ -113,7 +132,11 @@ class HTTPServer:
                 connection.upgraded.going_away()
             else:
                 connection.close_if_idle()
-        return self.acceptor.wait_idle(timeout)
+        deadline = time.monotonic() + timeout
+        idle = self.acceptor.wait_idle(timeout)
+        for acceptor in self.extra_acceptors:
+            idle = acceptor.wait_idle(max(0.0, deadline - time.monotonic())) and idle
+        return idle
 
     def _reject(self, sock: socket.socket) -> None:
         if self.ssl_context is not None:

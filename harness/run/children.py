@@ -12,7 +12,7 @@ import os
 import signal
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -38,6 +38,10 @@ class ServerSpec:
     config: Config
     urls: dict[str, str]
     tls: TLSMaterial | None
+    # A second listening socket of this server (wpt's second HTTP/HTTPS port), and the
+    # second port of every scheme that has one.
+    extra_listeners: tuple[socket.socket, ...] = ()
+    alt_ports: dict[str, int] = field(default_factory=dict)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -122,6 +126,7 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     from ..http.app import HTTPApp
     from ..http.server import HTTPServer
     from ..wpt.process import prepare_server_process
+    from ..wpt.serverconfig import ALT_PORTS_KEY
     from ..ws.server import WSApp
 
     config = spec.config
@@ -129,13 +134,23 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     address, authkey = load_env_config()
     backend = ManagerBackend.shared(address, authkey)
     context = ServerContext(config, spec.scheme, spec.urls, backend)
+    context.extra[ALT_PORTS_KEY] = dict(spec.alt_ports)
     docroot = DocRoot(config.doc_root)
     add_import_root(docroot.root)
     handlers = HandlerCache()
     ssl_ctx = server_context(spec.tls) if spec.tls is not None else None
     if spec.scheme in ("http", "https"):
         app = HTTPApp(context, docroot, handlers, logger)
-        return HTTPServer(spec.listener, context, config.http, ssl_ctx, logger, config.access_log, app=app)
+        return HTTPServer(
+            spec.listener,
+            context,
+            config.http,
+            ssl_ctx,
+            logger,
+            config.access_log,
+            app=app,
+            extra_listeners=spec.extra_listeners,
+        )
     # WebSocket servers share the HTTP transport: the handshake is an HTTP request whose
     # head has the HTTP limits, sent within ws.open_timeout; handlers run as long as they like.
     transport = dataclasses.replace(

@@ -25,10 +25,12 @@ from ..config import SCHEMES, Config
 if TYPE_CHECKING:
     from ..site.context import ServerContext
 
-__all__ = ["LAYOUT_KEY", "HostLayout", "WptPorts", "WptServerConfig", "host_layout", "set_host_layout"]
+__all__ = ["ALT_PORTS_KEY", "LAYOUT_KEY", "HostLayout", "WptPorts", "WptServerConfig", "host_layout", "set_host_layout"]
 
 # Where a server process keeps its wpt host layout (``ServerContext.extra``).
 LAYOUT_KEY = "wpt_host_layout"
+# The second port of each scheme that has one (``{"http": port, "https": port}``).
+ALT_PORTS_KEY = "wpt_alt_ports"
 
 
 def _subdomain_host(subdomain: str, host: str) -> str:
@@ -99,11 +101,14 @@ class WptPorts(dict[str, list[int]]):
 class WptServerConfig(Mapping[str, Any]):
     """wptserve's config mapping for one run; unknown attributes come from the harness config."""
 
-    def __init__(self, config: Config, layout: HostLayout) -> None:
+    def __init__(self, config: Config, layout: HostLayout, alt_ports: Mapping[str, int] | None = None) -> None:
         domains = layout.domains()
         not_domains = layout.not_domains()
         all_domains = layout.all_domains()
-        ports = WptPorts({scheme: [config.ports[scheme]] for scheme in SCHEMES})
+        alt = alt_ports or {}
+        ports = WptPorts(
+            {scheme: [config.ports[scheme], *([alt[scheme]] if scheme in alt else [])] for scheme in SCHEMES}
+        )
         self._config = config
         self._data: dict[str, Any] = {
             "browser_host": layout.browser_host,
@@ -131,7 +136,10 @@ class WptServerConfig(Mapping[str, Any]):
         """The (cached) config of a server process."""
         cached = context.extra.get(_CACHE_KEY)
         if not isinstance(cached, WptServerConfig):
-            cached = context.extra[_CACHE_KEY] = cls(context.config, host_layout(context))
+            alt_ports = context.extra.get(ALT_PORTS_KEY)
+            cached = context.extra[_CACHE_KEY] = cls(
+                context.config, host_layout(context), alt_ports if isinstance(alt_ports, dict) else None
+            )
         return cached
 
     @property

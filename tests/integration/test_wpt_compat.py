@@ -152,6 +152,20 @@ def test_sub_html_substitutes_and_escapes(port: int) -> None:
     assert fields["hash"] == "w/zT12GS5AB9+0lsymfhOw=="  # base64 md5 of resources/alphabet.txt
 
 
+def test_second_http_and_https_ports_as_in_wpt(port: int, wpt_harness: Harness) -> None:
+    http0, http1, https0, https1, ws0 = (int(p) for p in fetch(port, "/ports.sub.txt").body.split())
+    assert (http0, https0, ws0) == (port, wpt_harness.config.ports.https, wpt_harness.config.ports.ws)
+    assert len({http0, http1, https0, https1, ws0}) == 5
+    # The second ports are served by the same servers: same documents, same stash.
+    assert fetch(http1, "/plain.sub.txt?q=2").body == b"raw=2\n"
+    session = wpt_harness.http_session()
+    try:
+        reply = session.get(f"https://localhost:{https1}/plain.sub.txt?q=3")
+    finally:
+        session.close()
+    assert reply.content == b"raw=3\n"
+
+
 def test_sub_text_is_not_escaped(port: int) -> None:
     assert fetch(port, "/plain.sub.txt?q=%3Ca%3E").body == b"raw=<a>\n"
 
@@ -280,7 +294,7 @@ def test_request_surface_in_wptserve_shape(port: int) -> None:
     assert data["raw_get_x_case"] == "Mixed"
     assert data["raw_get_all_multi"] == ["a", "b"]
     assert data["cookie_str"] == "flavour=oat"
-    assert data["ports_http"] == [port]
+    assert data["ports_http_first"] == port
     assert data["ports_https_is_list"] is True
     assert data["domains"] == {"": {"": "localhost"}}
     assert data["all_domains_alias"] == [""]

@@ -16,7 +16,7 @@ def main(request, response):
         "raw_get_x_case": raw.get("X-Case"),
         "raw_get_all_multi": raw.get_all("X-Multi"),
         "cookie_str": str(cookie) if cookie is not None else None,
-        "ports_http": config["ports"]["http"],
+        "ports_http_first": config["ports"]["http"][0],
         "ports_https_is_list": isinstance(config["ports"]["https"], list),
         "domains": config["domains"],
         "all_domains_alias": sorted(config.all_domains),
