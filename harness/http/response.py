@@ -432,7 +432,7 @@ class Response:
                 lines.append(b"Content-Length: %d\r\n" % body_length)
         if chunked:
             lines.append(b"Transfer-Encoding: chunked\r\n")
-        if self.close_connection and b"connection" not in present:
+        if self.close_connection and self.add_required_headers and b"connection" not in present:
             lines.append(b"Connection: close\r\n")
         lines.append(b"\r\n")
         return b"".join(lines)
@@ -515,13 +515,18 @@ class ResponseWriter:
         return True
 
     def write_content(self, data: str | bytes | Any) -> bool:
-        """Send body data, finishing the head first (with a Content-Length for this data)."""
+        """Send body data, finishing the head first (with a Content-Length for this data,
+        unless ``response.add_required_headers`` is off)."""
         if data is None:
             raise ValueError("response content cannot be None")
         if isinstance(data, str):
             data = self._response.encode(data)  # once: its length and what is sent
         if not self._headers_ended:
-            if isinstance(data, bytes) and b"content-length" not in self._header_names:
+            if (
+                isinstance(data, bytes)
+                and self._response.add_required_headers
+                and b"content-length" not in self._header_names
+            ):
                 self.write_header("Content-Length", len(data))
             self.end_headers()
         return self.write_raw_content(data)

@@ -418,6 +418,8 @@ class _Connection:
             # What the handler wrote is all that goes out (a head it left unfinished too).
             complete = response.writer.finish()
             return keep_alive and complete and response.writer.has_content_length
+        if not response.add_required_headers and "content-length" not in response.headers:
+            keep_alive = False  # nothing else will say where the body ends: the close does
         if not keep_alive:
             response.close_connection = True
         elif head.version == "HTTP/1.0" and "connection" not in response.headers:
@@ -444,7 +446,7 @@ class _Connection:
             return keep_alive
         # A stream: with the handler's Content-Length, chunked, or (HTTP/1.0) until close.
         declared = "content-length" in response.headers
-        chunked = not declared and head.version == "HTTP/1.1"
+        chunked = not declared and head.version == "HTTP/1.1" and response.add_required_headers
         if not declared and not chunked:
             response.close_connection = True
             keep_alive = False

@@ -271,6 +271,15 @@ def test_write_status_headers_then_content(port: int) -> None:
     assert reply.body == b"part one;part two"
 
 
+def test_without_required_headers_only_what_the_handler_wrote_goes_out(port: int) -> None:
+    wire = raw_exchange(
+        port, b"GET /resources/no_required_headers.py?content_type=text/css HTTP/1.1\r\nHost: h\r\n\r\n"
+    )
+    assert wire == b"HTTP/1.1 200 OK\r\nContent-Type: text/css\r\n\r\nbody { color: green }"
+    wire = raw_exchange(port, b"GET /resources/no_required_headers_returned.py HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert wire == b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nframed by the close"
+
+
 def test_writer_write_none_is_a_value_error(port: int) -> None:
     assert fetch(port, "/resources/writer_none.py").body == b"ValueError"
 

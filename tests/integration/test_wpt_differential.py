@@ -109,6 +109,8 @@ CORPUS: list[tuple[str, str, list[tuple[str, str]], bytes | None]] = [
     ("GET", "/resources/template_in_handler.py?x=%3Cb%3E", [], None),
     ("GET", "/resources/status_headers_first.py", [], None),
     ("GET", "/resources/writer_none.py", [], None),
+    ("GET", "/resources/no_required_headers.py?content_type=text/css", [], None),
+    ("GET", "/resources/no_required_headers_returned.py", [], None),
     ("GET", "/resources/odd_headers.py", [], None),
     ("GET", "/resources/cookies.py", [], None),
     (
