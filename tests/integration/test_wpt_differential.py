@@ -113,6 +113,8 @@ CORPUS: list[tuple[str, str, list[tuple[str, str]], bytes | None]] = [
     ("GET", "/resources/no_required_headers_returned.py", [], None),
     ("GET", "/resources/odd_headers.py", [], None),
     ("GET", "/resources/cookies.py", [], None),
+    ("GET", "/resources/cookie_echo.py", [("Cookie", "a=1; b=two; a=3")], None),
+    ("GET", "/resources/cookie_echo.py", [("Cookie", 'q="quoted"; empty=; odd=%20')], None),
     (
         "GET",
         "/resources/request_surface.py",
