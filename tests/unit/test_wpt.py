@@ -147,3 +147,21 @@ def test_install_serves_the_shims_even_over_an_installed_wptserve(tmp_path) -> N
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.parametrize(
+    "header", [b"bytes=0-9", b"bytes=5-", b"bytes=-3", b"bytes=0-1,1-4,8-", b"bytes=3-1", b"items=1-2", b"bytes=x-1"]
+)
+def test_range_parser_matches_wptserve(header: bytes) -> None:
+    real = pytest.importorskip("wptserve.ranges", reason="wptserve is not installed (the bench extra)")
+    from harness.http.request import HTTPException
+    from harness.wpt.shims.wptserve.ranges import RangeParser
+
+    def outcome(parser: object, error: type[Exception]) -> object:
+        try:
+            return [r.header_value() for r in parser(header, 20)]  # type: ignore[operator]
+        except error as exc:
+            return ("error", exc.code)  # type: ignore[attr-defined]
+
+    wpt_utils = pytest.importorskip("wptserve.utils")
+    assert outcome(RangeParser(), HTTPException) == outcome(real.RangeParser(), wpt_utils.HTTPException)
