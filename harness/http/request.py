@@ -16,19 +16,20 @@ import binascii
 import email.policy
 import http.client
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesParser
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from .datastructures import Cookies, CookieValue, MultiDict, RequestHeaders
 from .lazy import lazy_property
 
 if TYPE_CHECKING:
-    from ..site.context import RequestServer, ServerContext
+    from ..stash import Stash
 
-__all__ = ["Authentication", "HTTPException", "Request", "UploadedFile"]
+__all__ = ["Authentication", "HTTPException", "Request", "ServerView", "UploadedFile"]
 
 
 class HTTPException(Exception):
@@ -77,12 +78,6 @@ def _parse_query(query: str) -> MultiDict[bytes]:
     return MultiDict((name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs)
 
 
-def _has_port(authority: str) -> bool:
-    """Whether a Host value ends with ``:port`` (``[::1]`` alone has none)."""
-    _host, colon, port = authority.rpartition(":")
-    return bool(colon) and port.isdigit() and not authority.endswith("]")
-
-
 def _text(value: object) -> str:
     return "" if value is None else str(value)
 
@@ -114,6 +109,29 @@ def _parse_multipart(content_type: bytes, body: bytes) -> MultiDict[Any]:
     return fields
 
 
+class ServerView(Protocol):
+    """``request.server``: what a handler reaches besides its request.
+
+    The application that handles the request provides it (:meth:`Request.attach_server`);
+    the harness's is :class:`harness.site.context.RequestServer`.
+    """
+
+    @property
+    def stash(self) -> Stash:
+        """The run's stash, with the request's URL path as its default path."""
+
+    @property
+    def config(self) -> Any:
+        """The run's configuration, with the real ports (the harness's is wptserve-shaped)."""
+
+    @property
+    def scheme(self) -> str:
+        """Which server took the request: ``http``, ``https``, ``ws`` or ``wss``."""
+
+    def url(self, scheme: str, path: str = "/") -> str:
+        """The URL of ``path`` on another server of the run."""
+
+
 class Request:
     """One HTTP request (or a WebSocket handshake), as handlers see it.
 
@@ -137,7 +155,6 @@ class Request:
         server_host: str = "localhost",
         server_port: int = 0,
         client_address: tuple[str, int] | None = None,
-        context: ServerContext | None = None,
     ) -> None:
         self.method = method
         self.request_path = target
@@ -148,7 +165,7 @@ class Request:
         self.client_address = client_address
         self._server_host = server_host
         self._server_port = server_port
-        self._context = context
+        self._server_view: Callable[[Request], ServerView] | None = None
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url}>"
@@ -176,28 +193,35 @@ class Request:
 
     @lazy_property
     def url(self) -> str:
-        """The full URL: scheme, the Host the client used (with the server's port if it named none), path, query."""
+        """The full URL: scheme, the Host the client used, path and query."""
         target = self.request_path
         if "://" in target.split("?", 1)[0]:
             return target
         host = self.headers.get(b"host")
-        if not host:
-            authority = f"{self._server_host}:{self._server_port}"
-        else:
-            authority = host.decode("latin-1")
-            if self._server_port and not _has_port(authority):
-                authority = f"{authority}:{self._server_port}"
+        authority = host.decode("latin-1") if host else f"{self._server_host}:{self._server_port}"
         return f"{self.scheme}://{authority}{target}"
+
+    @property
+    def server_port(self) -> int:
+        """The port of the socket this request came in on (0 when not known)."""
+        return self._server_port
 
     @lazy_property
     def url_parts(self) -> SplitResult:
         """:func:`urllib.parse.urlsplit` of :attr:`url`; ``path`` stays percent-encoded."""
         return urlsplit(self.url)
 
+    def attach_server(self, view: Callable[[Request], ServerView]) -> None:
+        """Give the request its :attr:`server`, built by ``view(request)`` on first use.
+
+        The application handling the request calls this; a request not attached has no server.
+        """
+        self._server_view = view
+
     @property
     def doc_root(self) -> str | None:
         """The document root this request was served from."""
-        return None if self._context is None else str(self._context.config.doc_root)
+        return None if self._server_view is None else str(self.server.config.doc_root)
 
     @lazy_property
     def raw_input(self) -> io.BytesIO:
@@ -249,10 +273,8 @@ class Request:
         return Authentication(None, None)
 
     @lazy_property
-    def server(self) -> RequestServer:
+    def server(self) -> ServerView:
         """``server.stash`` (bound to this request's path), ``server.config``, ``server.url()``."""
-        from ..site.context import RequestServer
-
-        if self._context is None:
+        if self._server_view is None:
             raise RuntimeError("this request is not attached to a running server")
-        return RequestServer(self._context, self.url_parts.path)
+        return self._server_view(self)

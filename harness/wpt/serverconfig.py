@@ -18,14 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..config import SCHEMES, Config
 
-if TYPE_CHECKING:
-    from ..site.context import ServerContext
-
-__all__ = ["ALT_PORTS_KEY", "LAYOUT_KEY", "HostLayout", "WptPorts", "WptServerConfig", "host_layout", "set_host_layout"]
+__all__ = [
+    "ALT_PORTS_KEY",
+    "LAYOUT_KEY",
+    "HostLayout",
+    "ServerContext",
+    "WptPorts",
+    "WptServerConfig",
+    "host_layout",
+    "set_host_layout",
+]
 
 # Where a server process keeps its wpt host layout (``ServerContext.extra``).
 LAYOUT_KEY = "wpt_host_layout"
@@ -69,6 +75,13 @@ class HostLayout:
         for alias, names in self.not_domains().items():
             domains[alias].update(names)
         return domains
+
+
+class ServerContext(Protocol):
+    """What this module needs of a server process's context (``harness.site.context.ServerContext``)."""
+
+    config: Config
+    extra: dict[str, Any]
 
 
 def host_layout(context: ServerContext) -> HostLayout:

@@ -131,7 +131,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 def _location(request: Any) -> dict[str, Any]:
     parts = request.url_parts
-    port = parts.port
+    # wptserve's request URL always names a port: the server's when the Host header has none.
+    port = parts.port if parts.port is not None else getattr(request, "server_port", None)
     return {
         "server": f"{parts.scheme}://{parts.hostname}:{port}",
         "scheme": parts.scheme,

@@ -23,7 +23,6 @@ def main(request, response):
         "browser_host": config["browser_host"],
         "alternate_hosts": config["alternate_hosts"],
         "url_base": request.url_base,
-        "url_has_port": request.url_parts.port is not None,
         "doc_root_set": bool(request.doc_root),
     }
     return [(b"Content-Type", b"application/json")], json.dumps(data)

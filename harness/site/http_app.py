@@ -8,27 +8,20 @@ from __future__ import annotations
 
 import logging
 
-from ..site.context import ServerContext, reset_current_request, set_current_request
-from ..site.docroot import DocRoot, PathRefused, Target
-from ..site.loader import HandlerCache, HandlerLoadError, format_exception
-from ..site.static import serve_directory, serve_file
+from ..http.request import HTTPException, Request
+from ..http.response import ClientDisconnected, Response
+from ..http.returns import UnsupportedReturn, apply_return_value
+from ..http.server import HandlerTimeout
 from ..wpt.asis import serve_asis
 from ..wpt.pipes import PipeError, apply_pipes, pipe_string_for
 from ..wpt.routes import default_script, is_script_route
 from ..wpt.sub import SubstitutionError, template
-from .request import HTTPException, Request
-from .response import ClientDisconnected, Response
-from .returns import UnsupportedReturn, apply_return_value
+from .context import ServerContext, handling
+from .docroot import DocRoot, PathRefused, Target
+from .loader import HandlerCache, HandlerLoadError, format_exception
+from .static import serve_directory, serve_file
 
-__all__ = ["HTTPApp", "HandlerTimeout"]
-
-
-class HandlerTimeout(BaseException):
-    """Raised inside a handler that ran past ``http.handler_timeout``.
-
-    It derives from :class:`BaseException` so a handler's ``except Exception`` does not
-    swallow it.
-    """
+__all__ = ["HTTPApp"]
 
 
 class HTTPApp:
@@ -44,6 +37,7 @@ class HTTPApp:
 
     def handle(self, request: Request, response: Response) -> None:
         """Fill ``response`` for ``request``. Never raises for a handler's fault."""
+        self.context.attach(request)
         try:
             target = self.docroot.resolve_http(request.url_parts.path)
         except PathRefused as refused:
@@ -112,16 +106,16 @@ class HTTPApp:
         except HandlerLoadError as exc:
             self._fail(request, response, exc.message, exc.details)
             return
-        token = set_current_request(request)
         try:
-            value = main(request, response)
-            if not response.writer_used:
-                if value is not None:
-                    apply_return_value(response, value)
-                    # wptserve's function handler pipes a returned response once, and its
-                    # script handler pipes every response again: both are kept.
-                    self._pipes("", request, response)
-                self._pipes(target.fs_path, request, response)
+            with handling(request):
+                value = main(request, response)
+                if not response.writer_used:
+                    if value is not None:
+                        apply_return_value(response, value)
+                        # wptserve's function handler pipes a returned response once, and its
+                        # script handler pipes every response again: both are kept.
+                        self._pipes("", request, response)
+                    self._pipes(target.fs_path, request, response)
         except HTTPException as exc:
             if response.writer_used:
                 response.close_connection = True
@@ -142,5 +136,3 @@ class HTTPApp:
                 f"handler {target.url_path} raised {type(exc).__name__}: {exc}",
                 format_exception(exc),
             )
-        finally:
-            reset_current_request(token)
