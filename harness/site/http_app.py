@@ -19,6 +19,8 @@ from ..wpt.sub import SubstitutionError, template
 from .context import ServerContext, handling
 from .docroot import DocRoot, PathRefused, Target
 from .loader import HandlerCache, HandlerLoadError, format_exception
+from .locals import responding
+from .stash_endpoint import serve_stash_endpoint
 from .static import serve_directory, serve_file
 
 __all__ = ["HTTPApp"]
@@ -38,6 +40,8 @@ class HTTPApp:
     def handle(self, request: Request, response: Response) -> None:
         """Fill ``response`` for ``request``. Never raises for a handler's fault."""
         self.context.attach(request)
+        if request.url_parts.path.startswith("/harness/") and serve_stash_endpoint(request, response, self.context):
+            return
         try:
             target = self.docroot.resolve_http(request.url_parts.path)
         except PathRefused as refused:
@@ -107,7 +111,7 @@ class HTTPApp:
             self._fail(request, response, exc.message, exc.details)
             return
         try:
-            with handling(request):
+            with handling(request), responding(response):
                 value = main(request, response)
                 if not response.writer_used:
                     if value is not None:
