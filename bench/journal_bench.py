@@ -44,7 +44,7 @@ def _start(workdir: Path, journal: bool) -> HarnessProcess:
 class _Request:
     method = "GET"
     request_path = "/hello.py?name=value"
-    raw_headers = ((b"Host", b"localhost:41233"), (b"User-Agent", b"wrk"), (b"Accept", b"*/*"))
+    header_list = ((b"Host", b"localhost:41233"), (b"User-Agent", b"wrk"), (b"Accept", b"*/*"))
 
 
 def record_cost_us(directory: Path, calls: int = 100_000) -> float:

@@ -171,7 +171,7 @@ def _writer(scheme: str) -> JournalWriter | None:
 def _test_of(request: Any) -> str | None:
     """The ``X-Harness-Test`` header, else the ``harness-test`` cookie (a browser page's)."""
     cookie = None
-    for name, value in request.raw_headers:
+    for name, value in request.header_list:
         if len(name) == len(_TEST_HEADER_KEY) and name.lower() == _TEST_HEADER_KEY:
             return str(value.decode("latin-1"))
         if len(name) == 6 and name.lower() == b"cookie":

@@ -25,9 +25,11 @@ ALLOWED: dict[str, set[str]] = {
     "journal": set(),
     "http": {"config", "net", "stash", "journal"},
     "ws": {"config", "net", "http"},
-    "site": {"config", "net", "stash", "http", "ws", "journal"},
-    "run": {"config", "net", "stash", "http", "ws", "site", "journal"},
-    "cli": {"config", "net", "stash", "http", "ws", "site", "run", "__init__"},
+    # wptserve compatibility: the wptserve (and pywebsocket3) shims, pipes, .sub., .asis.
+    "wpt": {"config", "net", "stash", "http", "ws"},
+    "site": {"config", "net", "stash", "http", "ws", "wpt", "journal"},
+    "run": {"config", "net", "stash", "http", "ws", "wpt", "site", "journal"},
+    "cli": {"config", "net", "stash", "http", "ws", "wpt", "site", "run", "__init__"},
     "__main__": {"cli"},
     "testing": {"stash"},  # helpers for tests of harness users (the stash clock)
     # The package's front door re-exports the public names.
