@@ -24,6 +24,7 @@ from ..stash.client import ManagerBackend, process_identity
 from ..stash.envconfig import Address, load_env_config
 from ..stash.errors import StashError
 from ..stash.manager import run_stash_server
+from ..wpt.pywebsocket import install_modules
 from .tls import TLSMaterial, server_context
 
 __all__ = ["ServerSpec", "server_process_main", "stash_process_main"]
@@ -130,6 +131,7 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     docroot = DocRoot(config.doc_root)
     add_import_root(docroot.root)
     handlers = HandlerCache()
+    install_modules()  # pywebsocket3 / mod_pywebsocket, for *_wsh.py handlers
     ssl_ctx = server_context(spec.tls) if spec.tls is not None else None
     if spec.scheme in ("http", "https"):
         app = HTTPApp(context, docroot, handlers, logger)
@@ -144,5 +146,7 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
         handler_timeout=None,
         max_body_bytes=0,
     )
+    if config.ws_doc_root is not None:
+        docroot = DocRoot(config.ws_doc_root)  # wpt serve's websockets/handlers
     websocket = WSApp(context, docroot, handlers, config.ws, logger, config.access_log)
     return HTTPServer(spec.listener, context, transport, ssl_ctx, logger, config.access_log, websocket=websocket)

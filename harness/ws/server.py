@@ -9,6 +9,9 @@ connection upgrades.
 A handler may choose a subprotocol the client offers: define ``SUBPROTOCOLS = ["chat", ...]``
 (the first one the client offers wins; a list or tuple of names) or
 ``select_subprotocol(request, offered)``.
+
+A handler file that defines pywebsocket's ``web_socket_transfer_data(request)`` instead of
+``main`` runs as pywebsocket runs it (:mod:`harness.wpt.wsh`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..net.sockets import RecvTimeout
 from ..site.context import ServerContext, reset_current_request, set_current_request
 from ..site.docroot import DocRoot, PathRefused
 from ..site.loader import HandlerCache, HandlerLoadError
+from ..wpt.wsh import WSHHandlerCache, is_wsh_handler, serve_wsh
 from .connection import WebSocket
 from .frames import truncate_close_reason
 from .handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
@@ -75,6 +79,7 @@ class WSApp:
         self.context = context
         self.docroot = docroot
         self.handlers = handlers
+        self.ws_handlers = WSHHandlerCache(handlers)
         self.settings = settings
         self.logger = logger
         self.access_log = access_log
@@ -85,7 +90,10 @@ class WSApp:
         try:
             key = check_upgrade(request)
             target = self.docroot.resolve_ws(resource)
-            namespace = self.handlers.load(target.fs_path, "main(ws, request)", target.stat)
+            namespace = self.ws_handlers.load(target)
+            if is_wsh_handler(namespace):
+                self._serve_wsh(channel, head, request, key, namespace)
+                return
             subprotocol = _choose_subprotocol(namespace, request, offered_subprotocols(request))
         except HandshakeRefused as refused:
             channel.send(plain_text_error(refused.status, refused.message, refused.headers))
@@ -117,6 +125,24 @@ class WSApp:
         if self.access_log:
             self.logger.info("%s - WebSocket %s opened", request.client_address, head.target)
         self._run(namespace["main"], ws, request, resource)
+
+    def _serve_wsh(
+        self, channel: Channel, head: RequestHead, request: Request, key: str, namespace: dict[str, Any]
+    ) -> None:
+        if self.access_log:
+            self.logger.info("%s - WebSocket %s (pywebsocket-style handler)", request.client_address, head.target)
+        serve_wsh(
+            channel,
+            request,
+            head.target,
+            head.headers,
+            key,
+            namespace,
+            secure=self.context.scheme == "wss",
+            max_message_bytes=self.settings.max_message_bytes,
+            close_timeout=self.settings.close_timeout,
+            logger=self.logger,
+        )
 
     def _run(self, main: Any, ws: WebSocket, request: Request, resource: str) -> None:
         token = set_current_request(request)

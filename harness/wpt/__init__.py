@@ -1,0 +1,1 @@
+"""Running web-platform-tests handler trees: wptserve's and pywebsocket's surfaces, wpt's hosts."""
