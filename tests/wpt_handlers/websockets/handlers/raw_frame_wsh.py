@@ -1,0 +1,22 @@
+# Writes a frame the client must reject, straight to the socket: ?kind=rsv (a reserved bit set),
+# ?kind=utf8 (a text frame that is not UTF-8), ?kind=split (a valid message in two writes).
+from urllib.parse import parse_qs, urlsplit
+
+from mod_pywebsocket import common, stream
+
+
+def web_socket_do_extra_handshake(request):
+    pass
+
+
+def web_socket_transfer_data(request):
+    kind = parse_qs(urlsplit(request.ws_resource).query).get("kind", [""])[0]
+    if kind == "rsv":
+        request.connection.write(b"\xc1\x02hi")  # FIN + RSV1 + text, no extension agreed
+    elif kind == "utf8":
+        request.connection.write(stream.create_binary_frame(b"\xff\xfe", opcode=common.OPCODE_TEXT))
+    else:
+        frame = stream.create_text_frame("in two writes")
+        request.connection.write(frame[:3])
+        request.connection.write(frame[3:])
+    request.ws_stream.receive_message()
