@@ -116,6 +116,22 @@ def test_subprotocol_mistakes_fail_the_handshake_with_400(
     assert message in refused.value.response.body
 
 
+def test_an_extra_header_that_would_split_the_101_is_a_500(wpt_harness: Harness, scheme: str) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        wpt_harness.ws_connect("/bad_extra_header", scheme)
+    assert refused.value.response.status_code == 500
+    assert b"contains CR, LF or NUL" in refused.value.response.body
+    assert b"Injected" not in b"".join(f"{k}: {v}".encode() for k, v in refused.value.response.headers.raw_items())
+
+
+@pytest.mark.parametrize("offer", ["a b", "", "a;b", "a, b/c"])
+def test_a_malformed_subprotocol_offer_is_a_400(wpt_harness: Harness, scheme: str, offer: str) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        wpt_harness.ws_connect("/echo", scheme, additional_headers={"Sec-WebSocket-Protocol": offer})
+    assert refused.value.response.status_code == 400
+    assert b"invalid Sec-WebSocket-Protocol" in refused.value.response.body
+
+
 def test_headers_in_and_handshake_attributes(wpt_harness: Harness, scheme: str) -> None:
     with wpt_harness.ws_connect(
         "/headers?a=1", scheme, additional_headers={"X-Test": "abc", "Origin": "https://example.test"}
