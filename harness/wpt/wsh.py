@@ -146,14 +146,16 @@ class WSHConnection:
 
     def read(self, length: int) -> bytes:
         """Up to ``length`` bytes from the client, waiting for at least one; ``b""`` once it closed."""
-        if self._buffer:
-            data = bytes(self._buffer[:length])
-            del self._buffer[:length]
-            return data
-        try:
-            data = self._sock.recv(min(length, _RECV_SIZE))
-        except BlockingIOError:  # SO_RCVTIMEO expired
-            raise TimeoutError("timed out while reading from the client") from None
+        if not self._buffer:
+            try:
+                received = self._sock.recv(_RECV_SIZE)  # what is there, so a frame takes one syscall
+            except BlockingIOError:  # SO_RCVTIMEO expired
+                raise TimeoutError("timed out while reading from the client") from None
+            if not received:
+                return b""
+            self._buffer += received
+        data = bytes(self._buffer[:length])
+        del self._buffer[:length]
         return data
 
     def set_read_timeout(self, seconds: float | None) -> None:
