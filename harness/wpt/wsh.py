@@ -118,7 +118,7 @@ class WSHConnection:
     """``request.connection``: the raw socket, for handlers that write bytes as they are.
 
     ``write(data)`` sends bytes as given (a ``str`` is a :class:`TypeError`, as in
-    pywebsocket3); ``read(length)`` returns up to ``length`` bytes (``b""`` at the end).
+    pywebsocket3); ``read(length)`` returns ``length`` bytes, fewer only at the end.
     """
 
     def __init__(self, sock: socket.socket, buffer: bytearray, recv_timeout: RecvTimeout | None) -> None:
@@ -145,14 +145,14 @@ class WSHConnection:
                 raise ConnectionTerminatedException(f"Failed to send to {self.remote_addr!r}: {exc}") from None
 
     def read(self, length: int) -> bytes:
-        """Up to ``length`` bytes from the client, waiting for at least one; ``b""`` once it closed."""
-        if not self._buffer:
+        """``length`` bytes from the client (fewer only if it closed first), as a file's ``read``."""
+        while len(self._buffer) < length:
             try:
                 received = self._sock.recv(_RECV_SIZE)  # what is there, so a frame takes one syscall
             except BlockingIOError:  # SO_RCVTIMEO expired
                 raise TimeoutError("timed out while reading from the client") from None
             if not received:
-                return b""
+                break
             self._buffer += received
         data = bytes(self._buffer[:length])
         del self._buffer[:length]

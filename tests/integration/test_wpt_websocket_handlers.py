@@ -180,6 +180,12 @@ def test_raw_writes_reach_the_client_byte_for_byte(wpt_harness: Harness, scheme:
         assert ws.recv(timeout=10) == "in two writes"
 
 
+def test_raw_reads_take_the_clients_bytes(wpt_harness: Harness, scheme: str) -> None:
+    with wpt_harness.ws_connect("/raw_frame?kind=read", scheme) as ws:
+        ws.send("hi")
+        assert ws.recv(timeout=10) == "8: 81 82"
+
+
 @pytest.mark.parametrize(("what", "reason"), [("raise", "RuntimeError: handler blew up"), ("binary-str", "")])
 def test_handler_errors_close_with_1011(wpt_harness: Harness, scheme: str, what: str, reason: str) -> None:
     ws = wpt_harness.ws_connect(f"/errors?what={what}", scheme)

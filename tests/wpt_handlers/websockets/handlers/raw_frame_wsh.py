@@ -1,8 +1,9 @@
 # Writes a frame the client must reject, straight to the socket: ?kind=rsv (a reserved bit set),
 # ?kind=utf8 (a text frame that is not UTF-8), ?kind=split (a valid message in two writes).
+# ?kind=read reads the client's next frame raw (8 bytes: a 2-byte text message) and reports its head.
 from urllib.parse import parse_qs, urlsplit
 
-from mod_pywebsocket import common, stream
+from mod_pywebsocket import common, stream, util
 
 
 def web_socket_do_extra_handshake(request):
@@ -11,7 +12,10 @@ def web_socket_do_extra_handshake(request):
 
 def web_socket_transfer_data(request):
     kind = parse_qs(urlsplit(request.ws_resource).query).get("kind", [""])[0]
-    if kind == "rsv":
+    if kind == "read":
+        frame = request.connection.read(8)
+        request.ws_stream.send_message(f"{len(frame)}: {util.hexify(frame[:2])}")
+    elif kind == "rsv":
         request.connection.write(b"\xc1\x02hi")  # FIN + RSV1 + text, no extension agreed
     elif kind == "utf8":
         request.connection.write(stream.create_binary_frame(b"\xff\xfe", opcode=common.OPCODE_TEXT))
