@@ -5,9 +5,10 @@ A ``NAME_wsh.py`` that defines ``web_socket_transfer_data(request)`` (rather tha
 
 1. ``web_socket_do_extra_handshake(request)`` sees the handshake (``request.headers_in``,
    ``ws_resource``, ``ws_origin``, ``ws_requested_protocols``) and may pick a subprotocol
-   (``request.ws_protocol = ...``), add headers to the 101 (``request.extra_headers``), or
-   refuse: any exception answers 403, :class:`AbortedByUserException` drops the connection
-   with no response at all.
+   (``request.ws_protocol = ...``), add headers to the 101 (``request.extra_headers``), turn
+   permessage-deflate off (``request.ws_extension_processors = []``), or refuse: any
+   exception answers 403, :class:`AbortedByUserException` drops the connection with no
+   response at all.
 2. ``web_socket_transfer_data(request)`` exchanges messages through ``request.ws_stream``
    (or ``msgutil``); when it returns, the server closes with 1000 if the handler did not.
    Stream exceptions it lets through become close codes (1002, 1003, 1007, 1011); any other
@@ -41,7 +42,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..http.request import Request
 from ..http.response import plain_text_error
@@ -58,6 +59,7 @@ from .pywebsocket._stream_exceptions import (
     MessageTooBigException,
     UnsupportedFrameException,
 )
+from .pywebsocket.extensions import PerMessageDeflateExtensionProcessor, get_extension_processor
 from .pywebsocket.handshake import AbortedByUserException, HandshakeException
 from .pywebsocket.handshake.hybi import compute_accept
 from .pywebsocket.stream import Stream, create_close_frame, create_closing_handshake_body
@@ -224,7 +226,7 @@ class WSHRequest:
         self.ws_requested_protocols: list[str] | None = None
         self.ws_requested_extensions: list[Any] | None = None
         self.ws_extensions: list[Any] | None = None
-        self.ws_extension_processors: list[Any] = []
+        self.ws_extension_processors: list[Any] = []  # permessage-deflate offers, for the handler to drop
         self.ws_deflate = False
         self.extra_headers: list[tuple[str, str]] = []
         self.ws_close_code: int | None = None
@@ -251,6 +253,33 @@ class WSHRequest:
             raise HandshakeException(f"invalid {common.SEC_WEBSOCKET_PROTOCOL_HEADER} header {value!r}", 400)
         self.ws_requested_protocols = [token for token in tokens if token]
 
+    def parse_requested_extensions(self) -> None:
+        """Fill ``ws_requested_extensions`` and ``ws_extension_processors`` (400 if malformed)."""
+        value = self.headers_in.get(common.SEC_WEBSOCKET_EXTENSIONS_HEADER)
+        if not value:
+            return
+        try:
+            self.ws_requested_extensions = common.parse_extensions(value)
+        except common.ExtensionParsingException as exc:
+            raise HandshakeException(f"Failed to parse sec-websocket-extensions header: {exc}", 400) from None
+        processors = (get_extension_processor(offer) for offer in self.ws_requested_extensions)
+        self.ws_extension_processors = [processor for processor in processors if processor is not None]
+
+    def accept_extensions(self) -> PerMessageDeflateExtensionProcessor | None:
+        """Settle ``ws_extensions`` after the handler's say; the accepted permessage-deflate, if any."""
+        processors = [p for p in self.ws_extension_processors if p is not None and p.is_active()]
+        for index, processor in enumerate(processors):
+            if not isinstance(processor, PerMessageDeflateExtensionProcessor):
+                raise HandshakeException(f"unknown extension processor {processor!r} in ws_extension_processors", 500)
+            response = processor.get_extension_response()
+            if response is not None:
+                for later in processors[index + 1 :]:
+                    later.set_active(False)
+                self.ws_extensions = [response]
+                self.ws_deflate = True
+                return processor
+        return None
+
     def check_chosen_protocol(self) -> None:
         """The handler's ``ws_protocol`` choice must answer the client's offer (400 otherwise)."""
         if self.ws_requested_protocols is not None:
@@ -275,6 +304,8 @@ class WSHRequest:
         ]
         if self.ws_protocol is not None:
             lines.append(f"{common.SEC_WEBSOCKET_PROTOCOL_HEADER}: {self.ws_protocol}")
+        if self.ws_extensions:
+            lines.append(f"{common.SEC_WEBSOCKET_EXTENSIONS_HEADER}: {common.format_extensions(self.ws_extensions)}")
         for name, value in self.extra_headers:
             line = f"{name}: {value}"
             if any(char in line for char in "\r\n\0"):
@@ -338,20 +369,27 @@ def serve_wsh(
     wsh_request = WSHRequest(request, target, raw_headers, connection, secure)
     token = set_current_request(request)
     try:
-        if not _handshake(channel, wsh_request, key, namespace, logger):
+        accepted = _handshake(channel, wsh_request, key, namespace, logger)
+        if accepted is None:
             return
-        wsh_request.ws_stream = Stream(wsh_request, _passive_closing(namespace), max_message_bytes, close_timeout)
+        deflate = accepted or None
+        wsh_request.ws_stream = Stream(
+            wsh_request, _passive_closing(namespace), max_message_bytes, close_timeout, deflate
+        )
         channel.upgraded = _Upgraded(wsh_request)  # type: ignore[assignment]  # the transport only calls going_away()
         _transfer(wsh_request, namespace[TRANSFER_DATA], logger)
     finally:
         reset_current_request(token)
 
 
-def _handshake(channel: Channel, request: WSHRequest, key: str, namespace: dict[str, Any], log: logging.Logger) -> bool:
-    """The opening handshake; whether the connection upgraded."""
+def _handshake(
+    channel: Channel, request: WSHRequest, key: str, namespace: dict[str, Any], log: logging.Logger
+) -> PerMessageDeflateExtensionProcessor | Literal[False] | None:
+    """The opening handshake: ``None`` if refused, else the accepted permessage-deflate or ``False``."""
     resource = request.ws_resource
     try:
         request.parse_requested_protocols()
+        request.parse_requested_extensions()
         extra = namespace.get(EXTRA_HANDSHAKE)
         if not callable(extra):
             raise HandshakeException(f"the handler file defines no {EXTRA_HANDSHAKE}(request) function", 500)
@@ -362,19 +400,20 @@ def _handshake(channel: Channel, request: WSHRequest, key: str, namespace: dict[
         except Exception as exc:  # noqa: BLE001 - pywebsocket refuses the handshake with 403
             log.info("WebSocket %s: %s raised %s: %s", resource, EXTRA_HANDSHAKE, type(exc).__name__, exc)
             raise HandshakeException(f"{EXTRA_HANDSHAKE} raised {type(exc).__name__}: {exc}", 403) from None
+        deflate = request.accept_extensions()
         request.check_chosen_protocol()
         response = request.switching_protocols(key)
     except AbortedByUserException as exc:
         log.info("WebSocket %s: the handler aborted the handshake: %s", resource, exc)
-        return False
+        return None
     except HandshakeException as exc:
         channel.send(plain_text_error(exc.status or 400, str(exc)))
-        return False
+        return None
     try:
         request.connection.write(response)
     except ConnectionTerminatedException:
-        return False
-    return True
+        return None
+    return deflate or False
 
 
 def _transfer(request: WSHRequest, transfer_data: Callable[[Any], Any], log: logging.Logger) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.sync.client import connect
 
 from harness.run.launcher import HarnessProcess
@@ -104,7 +105,8 @@ def _session(base: str, path: str, steps: Callable[[Any], list[Any]], **kwargs: 
         ws = connect(base + path, open_timeout=10, close_timeout=5, **kwargs).__enter__()
     except (InvalidStatus, InvalidMessage):
         return _refusal(base, path, kwargs.get("subprotocols"))
-    transcript: list[Any] = [ws.subprotocol]
+    # What the 101 said (subprotocol, extensions), then what came over the connection.
+    transcript: list[Any] = [ws.subprotocol, ws.response.headers.get("Sec-WebSocket-Extensions")]
     try:
         transcript += steps(ws)
         while True:
@@ -150,6 +152,11 @@ def _recv_then_close(ws: Any) -> list[Any]:
     return [message]
 
 
+def _send_hi(ws: Any) -> list[Any]:
+    ws.send("hi")
+    return _recv_then_close(ws)
+
+
 def _bad_utf8(ws: Any) -> list[Any]:
     ws.send(b"\xff\xfe", text=True)
     return []
@@ -175,9 +182,21 @@ SCENARIOS: dict[str, tuple[str, Callable[[Any], list[Any]], dict[str, Any]]] = {
     "raw frame with RSV1": ("/raw_frame?kind=rsv", _nothing, {}),
     "raw text frame not UTF-8": ("/raw_frame?kind=utf8", _nothing, {}),
     "raw frame in two writes": ("/raw_frame?kind=split", _recv_then_close, {}),
+    "raw read of a client frame": ("/raw_frame?kind=read", _send_hi, {"compression": None}),
     "BadOperationException": ("/errors?what=binary-str", _nothing, {}),
     "client text not UTF-8": ("/errors", _bad_utf8, {}),
     "client frame unmasked": ("/errors", _unmasked, {}),
+    "no compression offered": ("/echo", _echo, {"compression": None}),
+    "deflate without context takeover": (
+        "/echo",
+        _echo,
+        {"compression": None, "extensions": [ClientPerMessageDeflateFactory(server_no_context_takeover=True)]},
+    ),
+    "deflate offer with an unknown parameter": (
+        "/echo",
+        _echo,
+        {"compression": None, "additional_headers": {"Sec-WebSocket-Extensions": "permessage-deflate; x=1, foo"}},
+    ),
 }
 
 

@@ -63,6 +63,37 @@ def test_echo_keeps_message_types_and_picks_the_offered_subprotocol(wpt_harness:
         assert ws.close_code == 1000
 
 
+def test_permessage_deflate_is_negotiated_as_pywebsocket_does(wpt_harness: Harness, scheme: str) -> None:
+    big = "compressible " * 300  # under ws.max_message_bytes once inflated
+    with wpt_harness.ws_connect("/echo", scheme) as ws:  # websockets offers permessage-deflate
+        assert ws.response is not None
+        assert ws.response.headers["Sec-WebSocket-Extensions"] == "permessage-deflate"
+        ws.send(big)
+        assert ws.recv(timeout=10) == big
+        ws.send(b"\x00" * 1000)
+        assert ws.recv(timeout=10) == b"\x00" * 1000
+    with wpt_harness.ws_connect("/messages", scheme) as ws:  # pieces of one deflated message
+        assert ws.recv(timeout=10) == "one two three"
+
+
+def test_a_handler_can_turn_deflate_off(wpt_harness: Harness, scheme: str) -> None:
+    with wpt_harness.ws_connect("/no_deflate", scheme) as ws:
+        assert ws.response is not None
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+        ws.send("plain")
+        assert ws.recv(timeout=10) == "plain"
+
+
+@pytest.mark.parametrize("offer", ['permessage-deflate; x="', ";", "permessage-deflate; a b"])
+def test_a_malformed_extension_offer_is_a_400(wpt_harness: Harness, scheme: str, offer: str) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        wpt_harness.ws_connect(
+            "/echo", scheme, compression=None, additional_headers={"Sec-WebSocket-Extensions": offer}
+        )
+    assert refused.value.response.status_code == 400
+    assert b"sec-websocket-extensions" in refused.value.response.body
+
+
 def test_passive_closing_handshake_echoes_the_client_close(wpt_harness: Harness, scheme: str) -> None:
     ws = wpt_harness.ws_connect("/echo", scheme)
     ws.close(3000, "client leaves")
@@ -181,9 +212,9 @@ def test_raw_writes_reach_the_client_byte_for_byte(wpt_harness: Harness, scheme:
 
 
 def test_raw_reads_take_the_clients_bytes(wpt_harness: Harness, scheme: str) -> None:
-    with wpt_harness.ws_connect("/raw_frame?kind=read", scheme) as ws:
+    with wpt_harness.ws_connect("/raw_frame?kind=read", scheme, compression=None) as ws:
         ws.send("hi")
-        assert ws.recv(timeout=10) == "8: 81 82"
+        assert ws.recv(timeout=10) == "8: 81 82"  # FIN + text, masked, 2 bytes
 
 
 @pytest.mark.parametrize(("what", "reason"), [("raise", "RuntimeError: handler blew up"), ("binary-str", "")])
@@ -203,8 +234,10 @@ def test_invalid_utf8_from_the_client_closes_with_1007(wpt_harness: Harness, sch
     assert ws.close_code == 1007
 
 
-def test_message_over_the_limit_closes_with_1009(wpt_harness: Harness, scheme: str) -> None:
-    ws = wpt_harness.ws_connect("/errors", scheme)
+@pytest.mark.parametrize("compression", ["deflate", None])
+def test_message_over_the_limit_closes_with_1009(wpt_harness: Harness, scheme: str, compression: str | None) -> None:
+    # Deflated, the message is small on the wire: the limit applies to it inflated.
+    ws = wpt_harness.ws_connect("/errors", scheme, compression=compression)
     ws.send(b"x" * (MAX_MESSAGE + 1))
     with pytest.raises(ConnectionClosedError):
         ws.recv(timeout=10)

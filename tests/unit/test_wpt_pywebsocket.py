@@ -214,3 +214,74 @@ def test_install_modules_registers_both_names() -> None:
         for name, module in saved.items():
             if module is not None:
                 sys.modules[name] = module
+
+
+def test_parse_and_format_extensions() -> None:
+    offers = common.parse_extensions('permessage-deflate; client_max_window_bits; server_max_window_bits="10", x')
+    assert [offer.name() for offer in offers] == ["permessage-deflate", "x"]
+    assert offers[0].get_parameters() == [("client_max_window_bits", None), ("server_max_window_bits", "10")]
+    assert (
+        common.format_extensions(offers) == "permessage-deflate; client_max_window_bits; server_max_window_bits=10, x"
+    )
+    for bad in ("", ";", "a b", 'p; q="', "p; =1"):
+        with pytest.raises(common.ExtensionParsingException):
+            common.parse_extensions(bad)
+
+
+@pytest.mark.parametrize(
+    ("offer", "response"),
+    [
+        ("permessage-deflate; client_max_window_bits", "permessage-deflate"),
+        ("permessage-deflate; server_max_window_bits=10", "permessage-deflate; server_max_window_bits=10"),
+        ("permessage-deflate; server_no_context_takeover", "permessage-deflate; server_no_context_takeover"),
+        ("permessage-deflate; server_max_window_bits=7", None),
+        ("permessage-deflate; client_max_window_bits=10", None),
+        ("permessage-deflate; client_no_context_takeover", None),
+    ],
+)
+def test_deflate_negotiation(offer: str, response: str | None) -> None:
+    from harness.wpt.pywebsocket.extensions import get_extension_processor
+
+    processor = get_extension_processor(common.parse_extensions(offer)[0])
+    assert processor is not None
+    accepted = processor.get_extension_response()
+    assert (accepted and common.format_extension(accepted)) == response
+    assert processor.is_active() == (response is not None)
+
+
+def test_deflated_messages_round_trip_and_respect_the_limit() -> None:
+    import zlib
+
+    from harness.wpt.pywebsocket.extensions import get_extension_processor
+
+    processor = get_extension_processor(common.parse_extensions("permessage-deflate")[0])
+    assert processor is not None and processor.get_extension_response() is not None
+    for message in (b"hello hello hello", b"", b"\x00" * 5000):
+        deflated = processor.compress(message, end=True)
+        assert processor.decompress(deflated, None) == message
+    with pytest.raises(OverflowError):
+        processor.decompress(processor.compress(b"\x00" * 5000, end=True), 100)
+    fresh = get_extension_processor(common.parse_extensions("permessage-deflate")[0])
+    assert fresh is not None
+    with pytest.raises(zlib.error):
+        fresh.decompress(b"\xff\xff\xff", None)
+
+
+def test_a_stream_with_deflate_inflates_rsv1_messages_and_deflates_what_it_sends() -> None:
+    from harness.wpt.pywebsocket.extensions import get_extension_processor
+
+    client = get_extension_processor(common.parse_extensions("permessage-deflate")[0])
+    server = get_extension_processor(common.parse_extensions("permessage-deflate")[0])
+    assert client is not None and server is not None
+    client.get_extension_response(), server.get_extension_response()
+    incoming = client_frame(common.OPCODE_TEXT, client.compress(("é" * 50).encode(), end=True), rsv=4)
+    incoming += client_frame(common.OPCODE_PING, b"p", rsv=4)  # RSV1 on a control frame stays an error
+    request = FakeRequest(incoming)
+    ws = Stream(request, deflate=server)
+    assert ws.receive_message() == "é" * 50
+    with pytest.raises(UnsupportedFrameException):
+        ws.receive_message()
+    ws.send_message("zzzzzzzzzzzzzzzzzzzz")
+    written = bytes(request.connection.written)
+    assert written[0] == 0xC1  # FIN + RSV1 + text
+    assert client.decompress(written[2:], None) == b"z" * 20

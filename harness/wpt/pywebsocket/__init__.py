@@ -1,8 +1,8 @@
 """Our implementation of the pywebsocket3 API that ``*_wsh.py`` handlers import.
 
 Inside the harness's server processes, :func:`install_modules` makes ``pywebsocket3`` and
-``mod_pywebsocket`` (and their ``common``, ``handshake``, ``handshake.hybi``, ``msgutil``,
-``stream`` and ``util`` submodules) resolve to these modules, whether or not the real package
+``mod_pywebsocket`` (and their ``common``, ``extensions``, ``handshake``, ``handshake.hybi``,
+``msgutil``, ``stream`` and ``util`` submodules) resolve to these modules, whether or not the real package
 is installed: a handler then runs against the harness's connection and stash.
 
 >>> install_modules()
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 
-from . import _stream_exceptions, common, handshake, msgutil, stream, util
+from . import _stream_exceptions, common, extensions, handshake, msgutil, stream, util
 
 __all__ = ["MODULE_NAMES", "install_modules"]
 
@@ -23,6 +23,7 @@ MODULE_NAMES = ("pywebsocket3", "mod_pywebsocket")
 _SUBMODULES = {
     "_stream_exceptions": _stream_exceptions,
     "common": common,
+    "extensions": extensions,
     "handshake": handshake,
     "handshake.base": handshake.base,
     "handshake.hybi": handshake.hybi,

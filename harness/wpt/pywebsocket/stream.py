@@ -19,9 +19,10 @@ b'\\x88\\x05\\x03\\xe8bye'
 from __future__ import annotations
 
 import struct
+import zlib
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import common
 from ._stream_exceptions import (
@@ -49,6 +50,9 @@ __all__ = [
     "create_pong_frame",
     "create_text_frame",
 ]
+
+if TYPE_CHECKING:
+    from .extensions import PerMessageDeflateExtensionProcessor
 
 _MAX_CONTROL_PAYLOAD = 125
 PassiveClosing = Callable[[Any], Any]
@@ -166,8 +170,12 @@ class Stream:
         passive_closing: PassiveClosing | None = None,
         max_message_bytes: int | None = None,
         close_timeout: float | None = None,
+        deflate: PerMessageDeflateExtensionProcessor | None = None,
     ) -> None:
         self._request = request
+        self._deflate = deflate
+        self._compressed = False  # the message being received came with RSV1 (permessage-deflate)
+        self._compressing = False  # the message being sent in pieces is compressed
         self._passive_closing = passive_closing or _default_passive_closing
         self._max_message_bytes = max_message_bytes
         self._close_timeout = close_timeout
@@ -232,6 +240,8 @@ class Stream:
             raise BadOperationException("Requested receive_message after receiving a closing handshake")
         while True:
             opcode, payload, fin, rsv = self._receive_frame()
+            if rsv == 0b100 and self._deflate is not None and not common.is_control_opcode(opcode):
+                self._compressed, rsv = True, 0  # this message is deflated
             if rsv:
                 raise UnsupportedFrameException(f"Unsupported flag is set (rsv = {rsv:03b})")
             if common.is_control_opcode(opcode):
@@ -251,6 +261,8 @@ class Stream:
             message = self._assemble(opcode, payload, fin)
             if message is None:
                 continue
+            if self._compressed:
+                message = self._inflate(message)
             opcode = self._original_opcode or 0
             if opcode == common.OPCODE_TEXT:
                 try:
@@ -280,6 +292,16 @@ class Stream:
             return None
         self._original_opcode = opcode
         return payload
+
+    def _inflate(self, message: bytes) -> bytes:
+        assert self._deflate is not None
+        self._compressed = False
+        try:
+            return self._deflate.decompress(message, self._max_message_bytes)
+        except OverflowError as exc:
+            raise MessageTooBigException(str(exc)) from None
+        except zlib.error as exc:
+            raise InvalidFrameException(f"the deflated message is corrupt: {exc}") from None
 
     def _process_close_message(self, payload: bytes) -> None:
         request = self._request
@@ -342,10 +364,16 @@ class Stream:
         else:
             opcode = kind
         self._sending_opcode = None if end else kind
-        if binary:
-            self._write(create_binary_frame(message, opcode, int(end)))  # type: ignore[arg-type]
-        else:
-            self._write(create_text_frame(message, opcode, int(end)))
+        payload = message.encode("utf-8") if isinstance(message, str) else bytes(message)
+        deflate = self._deflate
+        if deflate is not None and (deflate.compress_outgoing or self._compressing):
+            first = opcode != common.OPCODE_CONTINUATION
+            self._compressing = not end
+            # RSV1 marks a compressed message, on its first frame only.
+            compressed = deflate.compress(payload, end)
+            self._write(create_header(opcode, len(compressed), int(end), int(first), 0, 0, False) + compressed)
+            return
+        self._write(_frame(opcode, payload, int(end)))
 
     def send_ping(self, body: str | bytes = b"", binary: bool = False) -> None:
         """Send a ping; the client's pong is matched in a later ``receive_message``."""
