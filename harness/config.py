@@ -418,7 +418,8 @@ def load_config(
     """Load the embedded defaults, overlaid with the file at ``path`` if given.
 
     ``doc_root`` and ``ws_doc_root`` (relative to the working directory) override the
-    document roots; ``wpt`` turns wpt mode on (see :mod:`harness.wpt.hosts`).
+    document roots; ``wpt`` turns wpt mode on. What wpt mode implies (the WebSocket root, the
+    host names) is filled in when the run starts (:func:`harness.wpt.hosts.apply_wpt_settings`).
     Raises :class:`ConfigError` with a one-line message naming the file and key.
     """
     default_path = default_config_path()
@@ -441,6 +442,4 @@ def load_config(
     if wpt:
         config = config.replace(wpt=dataclasses.replace(config.wpt, enabled=True))
     _check_semantics(config, source_name)
-    from .wpt.hosts import apply_wpt_settings
-
-    return apply_wpt_settings(config)
+    return config

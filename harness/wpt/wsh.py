@@ -34,22 +34,18 @@ from __future__ import annotations
 import http.client
 import io
 import logging
-import os
 import re
 import selectors
 import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from ..http.request import Request
 from ..http.response import plain_text_error
+from ..http.upgrade import Handover, UpgradeChannel
 from ..net.sockets import RecvTimeout, shut
-from ..site.context import reset_current_request, set_current_request
-from ..site.files import recently_modified, signature
-from ..site.loader import HandlerCache
 from .pywebsocket import common
 from .pywebsocket._stream_exceptions import (
     BadOperationException,
@@ -64,11 +60,7 @@ from .pywebsocket.handshake import AbortedByUserException, HandshakeException
 from .pywebsocket.handshake.hybi import compute_accept
 from .pywebsocket.stream import Stream, create_close_frame, create_closing_handshake_body
 
-if TYPE_CHECKING:
-    from ..http.server import Channel
-    from ..site.docroot import Target
-
-__all__ = ["ENTRY_POINTS", "WSHConnection", "WSHHandlerCache", "WSHRequest", "is_wsh_handler", "serve_wsh"]
+__all__ = ["ENTRY_POINTS", "WSHConnection", "WSHRequest", "is_wsh_handler", "serve_wsh"]
 
 TRANSFER_DATA = "web_socket_transfer_data"
 EXTRA_HANDSHAKE = "web_socket_do_extra_handshake"
@@ -87,35 +79,6 @@ def is_wsh_handler(namespace: dict[str, Any]) -> bool:
     return callable(namespace.get(TRANSFER_DATA))
 
 
-class WSHHandlerCache:
-    """Handler namespaces for the WebSocket server: pywebsocket-style ones are kept per version.
-
-    Our ``main(ws, request)`` handlers run their module body per connection, as before;
-    pywebsocket-style ones run it once per version of the file (pywebsocket sources each
-    handler once), so module-level state lives across the connections of one process.
-    """
-
-    def __init__(self, handlers: HandlerCache) -> None:
-        self._handlers = handlers
-        self._shared: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
-        self._lock = threading.Lock()
-
-    def load(self, target: Target) -> dict[str, Any]:
-        """The namespace of the handler file ``target`` names (:class:`HandlerLoadError` if broken)."""
-        st = target.stat if target.stat is not None else os.stat(target.fs_path)
-        version = signature(st)
-        cached = self._shared.get(target.fs_path)
-        if cached is not None and cached[0] == version and not recently_modified(st):
-            return cached[1]
-        namespace = self._handlers.load(
-            target.fs_path, "main(ws, request) or web_socket_transfer_data(request)", st, entry_points=ENTRY_POINTS
-        )
-        if is_wsh_handler(namespace):
-            with self._lock:
-                self._shared[target.fs_path] = (version, namespace)
-        return namespace
-
-
 class WSHConnection:
     """``request.connection``: the raw socket, for handlers that write bytes as they are.
 
@@ -123,10 +86,10 @@ class WSHConnection:
     pywebsocket3); ``read(length)`` returns ``length`` bytes, fewer only at the end.
     """
 
-    def __init__(self, sock: socket.socket, buffer: bytearray, recv_timeout: RecvTimeout | None) -> None:
-        self._sock = sock
-        self._buffer = buffer  # bytes the transport already read past the handshake
-        self._recv_timeout = recv_timeout if recv_timeout is not None else RecvTimeout(sock)
+    def __init__(self, handover: Handover) -> None:
+        self._sock = sock = handover.sock
+        self._buffer = handover.leftover  # bytes the client sent past the handshake's head
+        self._recv_timeout: RecvTimeout = handover.recv_timeout
         self._recv_timeout.set(None)
         self._send_lock = threading.Lock()
         try:
@@ -314,23 +277,25 @@ class WSHRequest:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 
 
-@dataclass
 class _Upgraded:
-    """What the transport keeps of an upgraded connection: it asks it to go away at shutdown."""
+    """The connection as the transport's shutdown sees it (an :class:`~harness.http.upgrade.Upgraded`)."""
 
-    request: WSHRequest
+    def __init__(self, handover: Handover) -> None:
+        self.connection = WSHConnection(handover)
+        self.request: WSHRequest | None = None  # set once the 101 went out
 
     def going_away(self) -> None:
         """Server shutdown: send a 1001 close frame if that cannot block, else cut the connection."""
         request = self.request
+        if request is None:
+            self.connection.shut()  # still in the handshake
+            return
         if request.server_terminated:
             return
         request.server_terminated = True
-        frame = create_close_frame(
-            create_closing_handshake_body(common.STATUS_GOING_AWAY, "the server is shutting down")
-        )
-        if not request.connection.write_nowait(frame):
-            request.connection.shut()
+        body = create_closing_handshake_body(common.STATUS_GOING_AWAY, "the server is shutting down")
+        if not self.connection.write_nowait(create_close_frame(body)):
+            self.connection.shut()
 
 
 # Stream exceptions a handler lets through, and the close code each gets (pywebsocket's mapping).
@@ -349,10 +314,8 @@ def _passive_closing(namespace: dict[str, Any]) -> Callable[[Any], Any] | None:
 
 
 def serve_wsh(
-    channel: Channel,
+    channel: UpgradeChannel,
     request: Request,
-    target: str,
-    raw_headers: list[tuple[bytes, bytes]],
     key: str,
     namespace: dict[str, Any],
     *,
@@ -361,29 +324,25 @@ def serve_wsh(
     close_timeout: float,
     logger: logging.Logger,
 ) -> None:
-    """Run a pywebsocket-style handler on ``channel``: the handshake, then the transfer."""
-    recv_timeout = getattr(channel, "_recv_timeout", None)
-    connection = WSHConnection(
-        channel.sock, channel.buffer, recv_timeout if isinstance(recv_timeout, RecvTimeout) else None
+    """Run a pywebsocket-style handler on ``channel``: the handshake, then the transfer.
+
+    The connection is taken over at once: the handler's extra handshake may already write to
+    it (``request.connection.write``), and refusals go out on it too.
+    """
+    upgraded = channel.hand_over(_Upgraded)
+    wsh_request = WSHRequest(request, request.request_path, request.raw_headers, upgraded.connection, secure)
+    accepted = _handshake(wsh_request, key, namespace, logger)
+    if accepted is None:
+        return
+    wsh_request.ws_stream = Stream(
+        wsh_request, _passive_closing(namespace), max_message_bytes, close_timeout, accepted or None
     )
-    wsh_request = WSHRequest(request, target, raw_headers, connection, secure)
-    token = set_current_request(request)
-    try:
-        accepted = _handshake(channel, wsh_request, key, namespace, logger)
-        if accepted is None:
-            return
-        deflate = accepted or None
-        wsh_request.ws_stream = Stream(
-            wsh_request, _passive_closing(namespace), max_message_bytes, close_timeout, deflate
-        )
-        channel.upgraded = _Upgraded(wsh_request)  # type: ignore[assignment]  # the transport only calls going_away()
-        _transfer(wsh_request, namespace[TRANSFER_DATA], logger)
-    finally:
-        reset_current_request(token)
+    upgraded.request = wsh_request
+    _transfer(wsh_request, namespace[TRANSFER_DATA], logger)
 
 
 def _handshake(
-    channel: Channel, request: WSHRequest, key: str, namespace: dict[str, Any], log: logging.Logger
+    request: WSHRequest, key: str, namespace: dict[str, Any], log: logging.Logger
 ) -> PerMessageDeflateExtensionProcessor | Literal[False] | None:
     """The opening handshake: ``None`` if refused, else the accepted permessage-deflate or ``False``."""
     resource = request.ws_resource
@@ -407,7 +366,11 @@ def _handshake(
         log.info("WebSocket %s: the handler aborted the handshake: %s", resource, exc)
         return None
     except HandshakeException as exc:
-        channel.send(plain_text_error(exc.status or 400, str(exc)))
+        refusal = plain_text_error(exc.status or 400, str(exc))
+        try:
+            request.connection.write(refusal)
+        except ConnectionTerminatedException:
+            pass
         return None
     try:
         request.connection.write(response)

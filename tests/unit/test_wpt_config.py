@@ -19,6 +19,11 @@ def wpt_root(tmp_path: Path) -> Path:
     return root
 
 
+def settled(*args: object, **kwargs: object):
+    """The config as a run sees it: loaded, then what wpt mode implies filled in (as the Supervisor does)."""
+    return apply_wpt_settings(load_config(*args, **kwargs))
+
+
 def write(tmp_path: Path, data: dict) -> Path:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
@@ -35,7 +40,8 @@ def test_defaults_are_off() -> None:
 
 
 def test_wpt_mode_defaults_ws_doc_root_and_turns_hosts_on(wpt_root: Path) -> None:
-    config = load_config(doc_root=wpt_root, wpt=True)
+    assert load_config(doc_root=wpt_root, wpt=True).host == "localhost"  # filled in when the run starts
+    config = settled(doc_root=wpt_root, wpt=True)
     assert config.ws_doc_root == wpt_root / "websockets" / "handlers"
     assert hosts_enabled(config)
     assert config.host == "web-platform.test"
@@ -47,21 +53,21 @@ def test_wpt_mode_defaults_ws_doc_root_and_turns_hosts_on(wpt_root: Path) -> Non
 
 
 def test_wpt_mode_without_websockets_handlers_keeps_the_doc_root(tmp_path: Path) -> None:
-    config = load_config(doc_root=tmp_path, wpt=True)
+    config = settled(doc_root=tmp_path, wpt=True)
     assert config.ws_doc_root is None
 
 
 def test_hosts_can_be_turned_off_in_wpt_mode_and_on_without_it(tmp_path: Path, wpt_root: Path) -> None:
-    off = load_config(write(tmp_path, {"doc_root": str(wpt_root), "wpt": {"enabled": True, "hosts": False}}))
+    off = settled(write(tmp_path, {"doc_root": str(wpt_root), "wpt": {"enabled": True, "hosts": False}}))
     assert not hosts_enabled(off) and off.host == "localhost"
     assert off.ws_doc_root == wpt_root / "websockets" / "handlers"
-    on = load_config(write(tmp_path, {"doc_root": str(wpt_root), "wpt": {"hosts": True, "browser_host": "wpt.test"}}))
+    on = settled(write(tmp_path, {"doc_root": str(wpt_root), "wpt": {"hosts": True, "browser_host": "wpt.test"}}))
     assert on.host == "wpt.test" and on.ws_doc_root is None
     assert "www1.not-web-platform.test" in on.hostnames
 
 
 def test_settings_are_idempotent_and_survive_the_state_file(wpt_root: Path) -> None:
-    config = load_config(doc_root=wpt_root, wpt=True)
+    config = settled(doc_root=wpt_root, wpt=True)
     assert apply_wpt_settings(config) == config
     assert config_from_json(config_to_json(config)) == config
 

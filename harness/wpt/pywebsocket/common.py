@@ -1,7 +1,6 @@
 """Constants pywebsocket handlers read: opcodes, close status codes, header names.
 
->>> from mod_pywebsocket import common          # in a handler file     # doctest: +SKIP
->>> common.STATUS_NORMAL_CLOSURE, common.OPCODE_TEXT
+>>> STATUS_NORMAL_CLOSURE, OPCODE_TEXT     # common.STATUS_NORMAL_CLOSURE in a handler file
 (1000, 1)
 """
 
