@@ -138,28 +138,6 @@ class HostLayout:
             return False
         return ascii_name in self.domains_set()
 
-    def config_items(self) -> dict[str, Any]:
-        """The keys of wptserve's config that describe hosts, in wptserve's shape.
-
-        ``browser_host``, ``server_host``, ``alternate_hosts``, ``domains``, ``not_domains``,
-        ``all_domains``, ``domains_set``, ``not_domains_set``, ``all_domains_set``: for
-        ``request.server.config`` and ``.sub.`` substitution (``{{domains[www]}}`` reads
-        ``all_domains[""]``, ``{{hosts[alt][www]}}`` reads ``all_domains``).
-        """
-        domains_set = set(self.domains_set())
-        not_domains_set = set(self.not_domains_set())
-        return {
-            "browser_host": self.browser_host,
-            "server_host": self.browser_host,
-            "alternate_hosts": dict(self.alternate_hosts),
-            "domains": self.domains(),
-            "not_domains": self.not_domains(),
-            "all_domains": self.all_domains(),
-            "domains_set": domains_set,
-            "not_domains_set": not_domains_set,
-            "all_domains_set": domains_set | not_domains_set,
-        }
-
 
 def hosts_enabled(config: Config) -> bool:
     """Whether ``config`` serves wpt's host layout (``wpt.hosts``, which follows ``wpt.enabled``)."""

@@ -330,7 +330,7 @@ def serve_wsh(
     it (``request.connection.write``), and refusals go out on it too.
     """
     upgraded = channel.hand_over(_Upgraded)
-    wsh_request = WSHRequest(request, request.request_path, request.raw_headers, upgraded.connection, secure)
+    wsh_request = WSHRequest(request, request.request_path, request.header_list, upgraded.connection, secure)
     accepted = _handshake(wsh_request, key, namespace, logger)
     if accepted is None:
         return

@@ -66,6 +66,20 @@ def test_http_to_the_alt_host(wpt_harness: Harness) -> None:
     assert response.json() == {"host": f"not-web-platform.test:{port}"}
 
 
+def test_sub_files_get_the_layouts_names(wpt_harness: Harness) -> None:
+    with wpt_harness.http_session() as session:
+        response = session.get(wpt_harness.url("https", "/websockets/hosts.sub.txt"), timeout=10)
+    assert response.status_code == 200
+    assert response.text.split() == [
+        "web-platform.test",
+        "www.web-platform.test",
+        "www.www1.web-platform.test",
+        "xn--lve-6lad.not-web-platform.test",
+        "nonexistent.web-platform.test",
+        str(_port(wpt_harness, "wss")),
+    ]
+
+
 def test_wss_to_an_idna_subdomain_verifies_against_the_run_ca(wpt_harness: Harness) -> None:
     port = _port(wpt_harness, "wss")
     with wpt_harness.ws_connect(f"wss://élève.web-platform.test:{port}/headers?a=2") as ws:

@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "stash": set(),
     "http": {"config", "net", "stash"},
     "ws": {"config", "net", "http"},
+    # wptserve compatibility: the wptserve (and pywebsocket3) shims, pipes, .sub., .asis.
     "wpt": {"config", "net", "stash", "http", "ws"},
     "site": {"config", "net", "stash", "http", "ws", "wpt"},
     "run": {"config", "net", "stash", "http", "ws", "wpt", "site"},
