@@ -28,7 +28,13 @@ from ..site.docroot import DocRoot, PathRefused
 from ..site.loader import HandlerCache, HandlerLoadError
 from .connection import WebSocket
 from .frames import truncate_close_reason
-from .handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
+from .handshake import (
+    HandshakeRefused,
+    check_upgrade,
+    negotiate_extensions,
+    offered_subprotocols,
+    switching_protocols,
+)
 
 if TYPE_CHECKING:
     from ..http.server import Channel
@@ -87,6 +93,7 @@ class WSApp:
             target = self.docroot.resolve_ws(resource)
             namespace = self.handlers.load(target.fs_path, "main(ws, request)", target.stat)
             subprotocol = _choose_subprotocol(namespace, request, offered_subprotocols(request))
+            extensions_header, extensions = negotiate_extensions(request, self.settings.compression)
         except HandshakeRefused as refused:
             channel.send(plain_text_error(refused.status, refused.message, refused.headers))
             return
@@ -99,7 +106,7 @@ class WSApp:
             self.logger.error("WebSocket %s: %s\n%s", head.target, error.message, error.details.rstrip())
             channel.send(plain_text_error(500, str(error)))
             return
-        channel.send(switching_protocols(key, subprotocol))
+        channel.send(switching_protocols(key, subprotocol, extensions=extensions_header))
         # The transport's receive timeout for this socket, so its settings stay in one place.
         recv_timeout = getattr(channel, "_recv_timeout", None)
         ws = WebSocket(
@@ -112,6 +119,7 @@ class WSApp:
             close_timeout=self.settings.close_timeout,
             logger=self.logger,
             recv_timeout=recv_timeout if isinstance(recv_timeout, RecvTimeout) else None,
+            extensions=extensions,
         )
         channel.upgraded = ws
         if self.access_log:
