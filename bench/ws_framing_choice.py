@@ -7,7 +7,7 @@ the same raw client on the other end; the figure is the server thread's CPU time
 included) per round trip of a 16-byte text message. The library side is its leanest possible
 driver (no locks, no message assembly), then the same with the two locks and the frame
 queue any thread-safe ``ws`` object needs: lower bounds of what a full ``ws`` object on it
-would cost.
+would cost. The last row is ours with permessage-deflate on: the extra cost per message.
 
     .venv/bin/python bench/ws_framing_choice.py [round trips] [runs]
 """
@@ -20,6 +20,7 @@ import statistics
 import sys
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from websockets.protocol import Protocol, Side, State  # noqa: E402
 
 from harness.ws.connection import WebSocket  # noqa: E402
+from harness.ws.handshake import _deflate_factory  # noqa: E402
 
 _MESSAGE = b"0123456789abcdef"
 _MASK = b"\x5a\xa5\x3c\xc3"
@@ -47,6 +49,25 @@ def _ours(sock: socket.socket, count: int) -> None:
         max_size=1 << 24,
         close_timeout=1.0,
         logger=logging.getLogger("bench"),
+    )
+    for _ in range(count):
+        ws.send(ws.recv())
+
+
+def _ours_deflate(sock: socket.socket, count: int) -> None:
+    """Ours with permessage-deflate negotiated (server context takeover, 4 KiB windows)."""
+    factory = _deflate_factory()
+    _params, extension = factory.process_request_params([("client_no_context_takeover", None)], [])
+    ws = WebSocket(
+        sock,
+        bytearray(),
+        path="/",
+        headers=[],
+        subprotocol=None,
+        max_size=1 << 24,
+        close_timeout=1.0,
+        logger=logging.getLogger("bench"),
+        extensions=[extension],
     )
     for _ in range(count):
         ws.send(ws.recv())
@@ -88,6 +109,13 @@ def _library_thread_safe(sock: socket.socket, count: int) -> None:
                 sock.sendall(chunk)
 
 
+def _compressed_frame() -> bytes:
+    compressor = zlib.compressobj(wbits=-15)
+    data = (compressor.compress(_MESSAGE) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    masked = bytes(b ^ _MASK[i % 4] for i, b in enumerate(data))
+    return bytes((0xC1, 0x80 | len(data))) + _MASK + masked
+
+
 def cpu_per_round_trip(server: Callable[[socket.socket, int], None], count: int) -> float:
     """Microseconds of the server thread's CPU per round trip."""
     ours, theirs = socket.socketpair()
@@ -100,10 +128,11 @@ def cpu_per_round_trip(server: Callable[[socket.socket, int], None], count: int)
 
     thread = threading.Thread(target=serve)
     thread.start()
+    frame = _compressed_frame() if server is _ours_deflate else _FRAME
     for _ in range(count):
-        theirs.sendall(_FRAME)
+        theirs.sendall(frame)
         data = theirs.recv(64)
-        while len(data) < len(_ECHO):
+        while len(data) < 2 or len(data) < 2 + data[1]:
             data += theirs.recv(64)
     thread.join()
     ours.close()
@@ -118,6 +147,7 @@ def main() -> None:
         "ours (harness.ws.WebSocket, complete)": _ours,
         "websockets Protocol, leanest driver": _library,
         "websockets Protocol + locks and a frame queue": _library_thread_safe,
+        "ours with permessage-deflate": _ours_deflate,
     }
     results: dict[str, list[float]] = {name: [] for name in servers}
     for _ in range(runs):  # interleaved, so background load hits all alike
