@@ -307,7 +307,8 @@ class WebSocket:
         assert self._deflate is not None
         if frame.opcode in (OP_PING, OP_PONG, OP_CLOSE):
             return frame
-        limit = None if self.max_size is None else self.max_size - self._fragment_size
+        # At least 1: zlib reads a limit of 0 as none at all.
+        limit = None if self.max_size is None else max(1, self.max_size - self._fragment_size)
         try:
             wire = WSFrame(Opcode(frame.opcode), frame.payload, frame.fin, rsv1=frame.rsv1)
             plain = self._deflate.decode(wire, max_size=limit)
@@ -417,7 +418,7 @@ class WebSocket:
                 raise
             except Exception:
                 # The message is left open on the wire: nothing else can follow it.
-                self._fail(1011, "the message being sent failed part-way")
+                self._fail(1011, "the message being sent failed part-way", client_fault=False)
                 raise
 
     def _send_fragments_locked(self, chunks: Iterable[Any], text: bool | None) -> None:
@@ -564,21 +565,22 @@ class WebSocket:
         except ConnectionClosed:
             pass
 
-    def _fail(self, code: int, reason: str) -> ConnectionClosed:
+    def _fail(self, code: int, reason: str, client_fault: bool = True) -> ConnectionClosed:
         """Fail the connection (RFC 6455 7.1.7): the close frame, then the TCP connection, at once.
 
-        Logged once: at info when the client broke the protocol (1002, 1007, 1009), not as
-        a handler failure.
+        Logged once, at info, naming what the client did wrong (1002, 1007, 1009): it is not
+        a handler failure. A failure of our own (``client_fault`` false) is logged at debug.
         """
         with self._send_lock:
             first = self._close_sent is None and not self._closed.is_set()
             if first:
                 self._send_close(code, reason)
-        if first:
-            level = logging.DEBUG if code == 1011 else logging.INFO
-            self.logger.log(
-                level, "WebSocket %s: the client broke the protocol, closing with %d: %s", self._path, code, reason
+        if first and client_fault:
+            self.logger.info(
+                "WebSocket %s: the client broke the protocol, closing with %d: %s", self._path, code, reason
             )
+        elif first:
+            self.logger.debug("WebSocket %s: closing with %d: %s", self._path, code, reason)
         return self._finish()
 
     def _lost(self) -> ConnectionClosed:
