@@ -183,22 +183,29 @@ while True:
 """
 
 
-def bare_echo_ceiling(
-    scheme: str, tls: PeerTLS, context: ssl.SSLContext | None, seconds: float, connections: int = 1
-) -> float:
-    """Round trips/s of a Python server that only echoes bytes (no WebSocket framing at all).
+class BareEcho:
+    """A Python server that only echoes bytes (no WebSocket framing at all), a thread per connection.
 
     With one connection the rate is one over the round-trip latency, and most of that is the
-    kernel and the client: this is the most any Python server can reach with this client.
+    kernel and the client: this is about the most any Python server can reach with this client.
     """
-    args = [sys.executable, "-c", _BARE_ECHO] + ([str(tls.cert), str(tls.key)] if scheme == "wss" else [])
-    with subprocess.Popen(args, stdout=subprocess.PIPE, text=True) as server:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        try:
-            return round_trips(f"{scheme}://localhost:{port}/", context, seconds, connections, server.pid).rate
-        finally:
-            server.kill()
+
+    def __init__(self, scheme: str, tls: PeerTLS) -> None:
+        self.scheme = scheme
+        self.args = [sys.executable, "-c", _BARE_ECHO] + ([str(tls.cert), str(tls.key)] if scheme == "wss" else [])
+
+    def __enter__(self) -> BareEcho:
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        assert self.process.stdout is not None
+        self.pid = self.process.pid
+        self.url = f"{self.scheme}://localhost:{int(self.process.stdout.readline())}/"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.kill()
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def run(state: HarnessState, tls: PeerTLS, settings: WSSettings) -> Table:
@@ -209,13 +216,20 @@ def run(state: HarnessState, tls: PeerTLS, settings: WSSettings) -> Table:
         f"{runs} run{'s' if runs > 1 else ''} each, ours and peer alternating; peer: pywebsocket3 4.0.2 standalone"
     )
     contexts = {"ours": tls_client_context(state.ca_cert), "peer": tls_client_context(tls.ca_cert)}
-    with PywebsocketServer() as peer_ws, PywebsocketServer(tls) as peer_wss:
+    with (
+        PywebsocketServer() as peer_ws,
+        PywebsocketServer(tls) as peer_wss,
+        BareEcho("ws", tls) as bare_ws,
+        BareEcho("wss", tls) as bare_wss,
+    ):
         peers = {"ws": peer_ws, "wss": peer_wss}
+        bares = {"ws": bare_ws, "wss": bare_wss}
         for scheme in ("ws", "wss"):
             # who: (URL, server process for its CPU, process group to kill if a client hangs)
             targets = {
                 "ours": (loopback_url(state.urls[scheme]) + "/echo", state.server_pids[scheme], state.pid),
                 "peer": (peers[scheme].url("/echo"), peers[scheme].pid, peers[scheme].pid),
+                "bare": (bares[scheme].url, bares[scheme].pid, bares[scheme].pid),
             }
             plain_cpu: dict[int, float] = {}
             for connections in (1, n):
@@ -235,11 +249,11 @@ def run(state: HarnessState, tls: PeerTLS, settings: WSSettings) -> Table:
                         ratio_at_most(0.8),
                     )
                 )
-                ceiling = bare_echo_ceiling(scheme, tls, contexts["peer"], settings.seconds, connections)
+                ceiling = _median(measured["bare"], "rate")
                 share = _median(ours, "rate") / ceiling
                 table.notes.append(
-                    f"{what}: a bare Python byte echo (no WebSocket framing, a thread per connection) reaches "
-                    f"{ceiling:,.0f} round trips/s with this client; ours reaches {share:.0%} of it"
+                    f"{what}: a bare Python byte echo (no WebSocket framing, a thread per connection), measured in "
+                    f"turn with ours and the peer, reaches {ceiling:,.0f} round trips/s; ours reaches {share:.0%} of it"
                     + (
                         f"; 2x the peer would be {2 * _median(peer, 'rate'):,.0f}, beyond what any Python server "
                         "reaches on this machine"
@@ -260,7 +274,8 @@ def run(state: HarnessState, tls: PeerTLS, settings: WSSettings) -> Table:
                         "trip over the same echo uncompressed (compressing and decompressing one 16-byte message)"
                     )
     table.notes.append(
-        "one lean raw-socket client thread for both servers (pre-built masked frames, echoes compared as bytes), "
+        "one lean raw-socket client thread for every server (pre-built masked frames, echoes compared as bytes; "
+        "with deflate, echoes are read by their header: their bytes vary with the server's compression context), "
         "on the same 2 cores as the server; server CPU = utime+stime of the ws/wss server process (ours) or of the "
         "pywebsocket3 process"
     )
@@ -275,11 +290,13 @@ def _measure(
     connections: int,
     deflate: bool,
 ) -> dict[str, list[_Measured]]:
-    """Each server's runs, ours and the peer alternating (a peer that cannot deflate gets none)."""
-    measured: dict[str, list[_Measured]] = {"ours": [], "peer": []}
+    """Each server's runs, in turn (the bare echo speaks no deflate; a peer that cannot gets none)."""
+    measured: dict[str, list[_Measured]] = {who: [] for who in targets if not (deflate and who == "bare")}
     for _ in range(settings.runs):
         for who, (url, pid, group) in targets.items():
-            context = contexts[who] if scheme == "wss" else None
+            if who not in measured:
+                continue
+            context = contexts["ours" if who == "ours" else "peer"] if scheme == "wss" else None
             with kill_on_hang(group, settings.seconds + 60, f"{who} {scheme} echo"):
                 try:
                     result = round_trips(url, context, settings.seconds, connections, pid, deflate)
