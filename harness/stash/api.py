@@ -76,10 +76,11 @@ class Stash:
     ``Stash(default_path, address, authkey)`` names one. Keys are UUIDs in any spelling
     :class:`uuid.UUID` accepts, as ``str`` or ``bytes``; paths are ``str`` or ``bytes``.
 
-    >>> stash = Stash("/a.py", backend=LocalBackend())   # doctest: +SKIP
-    >>> key = stash.new_key()                            # doctest: +SKIP
-    >>> stash.put(key, {"seen": True})                   # doctest: +SKIP
-    >>> stash.take(key)                                  # doctest: +SKIP
+    >>> from harness.stash import LocalBackend
+    >>> stash = Stash("/a.py", backend=LocalBackend())
+    >>> key = stash.new_key()
+    >>> stash.put(key, {"seen": True})
+    >>> stash.take(key)
     {'seen': True}
     """
 
@@ -112,8 +113,13 @@ class Stash:
     def at(self, path: str | bytes) -> Stash:
         """A view of the same stash whose default path is ``path``.
 
-        >>> beacons = stash.at("/beacon.py")   # doctest: +SKIP
-        >>> beacons.take(key, timeout=5)       # doctest: +SKIP
+        >>> from harness.stash import LocalBackend
+        >>> stash = Stash("/a.py", backend=LocalBackend())
+        >>> key = stash.new_key()
+        >>> stash.put(key, "ping", path="/beacon.py")
+        >>> beacons = stash.at("/beacon.py")
+        >>> beacons.take(key, timeout=5)
+        'ping'
         """
         view = copy.copy(self)
         view.default_path = normalize_path(path)
@@ -158,15 +164,21 @@ class Stash:
     def get_queue(self) -> Any:
         """A new queue living in the stash server; put it in the stash to share it.
 
-        >>> queue = stash.get_queue()          # doctest: +SKIP
-        >>> stash.put(key, queue)              # doctest: +SKIP
+        It needs the manager-backed stash of a run (``harness serve``)::
+
+            queue = stash.get_queue()
+            stash.put(key, queue)   # another process takes it and shares the queue
         """
         return self._backend.new_queue()
 
     def entries(self, key: str = "*", path: str | bytes = "*") -> list[EntryInfo]:
         """List live entries (without taking them) whose key and path match glob patterns.
 
-        >>> [entry.key for entry in stash.entries(path="/beacon.py")]   # doctest: +SKIP
+        >>> from harness.stash import LocalBackend
+        >>> stash = Stash("/beacon.py", backend=LocalBackend())
+        >>> stash.put("6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10", 1)
+        >>> [entry.key for entry in stash.entries(path="/beacon.py")]
+        ['6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10']
         """
         if not isinstance(key, str):
             raise TypeError(f"key pattern must be str, not {type(key).__name__}")

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from . import codec
-from .client import current_owner
 from .errors import StashError
+from .identity import current_owner
 from .store import EntryInfo, StashStore
 
 __all__ = ["LocalBackend", "StashBackend"]

@@ -18,7 +18,7 @@ from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFact
 from websockets.headers import build_extension, parse_extension
 
 from ..http.request import Request
-from ..http.response import _SERVER_HEADER, status_line
+from ..http.response import SERVER_HEADER, status_line
 
 __all__ = [
     "HandshakeRefused",
@@ -126,7 +126,7 @@ def accept_value(key: str) -> str:
 
 
 def switching_protocols(
-    key: str, subprotocol: str | None, server: bytes = _SERVER_HEADER, extensions: str | None = None
+    key: str, subprotocol: str | None, server: bytes = SERVER_HEADER, extensions: str | None = None
 ) -> bytes:
     """The 101 response that opens the connection (``extensions``: the negotiated header value)."""
     headers = [

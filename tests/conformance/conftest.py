@@ -6,9 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from bench.endpoints import Endpoint, open_endpoint
 from pytest_harness import Harness
-
-from .endpoints import Endpoint, open_endpoint
 
 
 @pytest.fixture
