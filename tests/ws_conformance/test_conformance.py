@@ -14,13 +14,14 @@ from .conftest import Target
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_conformance(target: Target, case: Case, request: pytest.FixtureRequest) -> None:
-    if target.name == "reference" and case.reference_differs:
-        request.applymarker(
-            pytest.mark.xfail(strict=True, raises=(AssertionError, TimeoutError), reason=case.reference_differs)
-        )
+def test_conformance(target: Target, case: Case) -> None:
     client = target.connect(case.extensions)
     try:
+        if target.name == "reference" and case.reference_differs:
+            # The reference gives another outcome here, for the reason the case states.
+            with pytest.raises((AssertionError, TimeoutError)):
+                case.run(client)
+            return
         try:
             case.run(client)
         except AssertionError as failure:
