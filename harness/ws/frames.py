@@ -8,7 +8,7 @@ with the close code the connection must end with (1002 protocol error, 1007 inva
 
 >>> buffer = bytearray(b"\\x81\\x82\\x00\\x00\\x00\\x00hi")
 >>> parse_frame(buffer, max_size=1024)
-Frame(fin=True, opcode=1, payload=b'hi')
+Frame(fin=True, opcode=1, payload=b'hi', rsv1=False)
 >>> encode_frame(OP_TEXT, b"hi")
 b'\\x81\\x02hi'
 """
