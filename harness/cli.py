@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -64,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-file", metavar="PATH", help="write URLs, CA path and stash config here (mode 0600)")
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="override log_level")
     serve.add_argument(
+        "--test-clock",
+        action="store_true",
+        help="let tests advance the stash clock to expire TTLs at once (sets stash.test_clock)",
+    )
+    serve.add_argument(
         "--exit-with-pid",
         metavar="PID",
         type=_live_pid,
@@ -82,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.log_level:
         config = config.replace(log_level=args.log_level)
+    if args.test_clock:
+        config = config.replace(stash=dataclasses.replace(config.stash, test_clock=True))
     setup_logging(config.log_level)
     from .run.supervisor import Supervisor
 

@@ -73,10 +73,16 @@ class TLSFiles:
 
 @dataclass(frozen=True)
 class StashSettings:
-    """Where the stash server listens ("auto": a unix socket in the run directory)."""
+    """Where the stash server listens ("auto": a unix socket in the run directory), its limits.
+
+    ``default_ttl``: seconds before a value put without a TTL expires (``null``: never).
+    ``test_clock``: whether tests may advance the stash clock (``stash_clock`` fixture).
+    """
 
     address: Union[Literal["auto"], Path, tuple[str, int]]
     max_value_bytes: int = _range(1)
+    default_ttl: Union[float, None] = field(default=None, metadata={"min": 0, "max": None, "exclusive_min": True})
+    test_clock: bool = False
 
 
 @dataclass(frozen=True)

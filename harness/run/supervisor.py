@@ -243,7 +243,7 @@ class Supervisor:
             args=(
                 address,
                 self._authkey,
-                self.config.stash.max_value_bytes,
+                self.config.stash,
                 writer,
                 os.getpid(),
                 tuple(self.listeners.values()),
@@ -259,6 +259,10 @@ class Supervisor:
         bound = message["stash"]
         self.stash_address = tuple(bound) if isinstance(bound, (list, tuple)) else str(bound)
         store_env_config(self.stash_address, self._authkey)
+        from ..stash.client import ManagerBackend
+        from ..stash.runinfo import publish_run_info
+
+        publish_run_info(ManagerBackend.shared(self.stash_address, self._authkey), self.urls)
 
     def _start_server(self, scheme: str) -> _Child:
         assert self.run_dir is not None

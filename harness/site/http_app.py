@@ -15,6 +15,8 @@ from ..http.server import HandlerTimeout
 from .context import ServerContext, handling
 from .docroot import DocRoot, PathRefused, Target
 from .loader import HandlerCache, HandlerLoadError, format_exception
+from .locals import responding
+from .stash_endpoint import serve_stash_endpoint
 from .static import serve_directory, serve_file
 
 __all__ = ["HTTPApp"]
@@ -34,6 +36,8 @@ class HTTPApp:
     def handle(self, request: Request, response: Response) -> None:
         """Fill ``response`` for ``request``. Never raises for a handler's fault."""
         self.context.attach(request)
+        if request.url_parts.path.startswith("/harness/") and serve_stash_endpoint(request, response, self.context):
+            return
         try:
             target = self.docroot.resolve_http(request.url_parts.path)
         except PathRefused as refused:
@@ -64,7 +68,7 @@ class HTTPApp:
             self._fail(request, response, exc.message, exc.details)
             return
         try:
-            with handling(request):
+            with handling(request), responding(response):
                 value = main(request, response)
                 if not response.writer_used:
                     apply_return_value(response, value)
