@@ -129,7 +129,7 @@ class WSApp:
                 handover.sock,
                 handover.leftover,
                 path=request_target,
-                headers=request.raw_headers,
+                headers=request.header_list,
                 subprotocol=subprotocol,
                 max_size=self.settings.max_message_bytes,
                 close_timeout=self.settings.close_timeout,
