@@ -32,7 +32,13 @@ from ..http.upgrade import Handover, UpgradeChannel
 from ..wpt.wsh import ENTRY_POINTS, is_wsh_handler, serve_wsh
 from ..ws.connection import WebSocket
 from ..ws.frames import truncate_close_reason
-from ..ws.handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
+from ..ws.handshake import (
+    HandshakeRefused,
+    check_upgrade,
+    negotiate_extensions,
+    offered_subprotocols,
+    switching_protocols,
+)
 from .context import ServerContext, handling
 from .docroot import DocRoot, PathRefused, Target
 from .files import recently_modified, signature
@@ -143,6 +149,7 @@ class WSApp:
                 self._serve_wsh(request, channel, key, namespace)
                 return
             subprotocol = _choose_subprotocol(namespace, request, offered_subprotocols(request))
+            extensions_header, extensions = negotiate_extensions(request, self.settings.compression)
         except HandshakeRefused as refused:
             channel.send(plain_text_error(refused.status, refused.message, refused.headers))
             return
@@ -155,7 +162,7 @@ class WSApp:
             self.logger.error("WebSocket %s: %s\n%s", request_target, error.message, error.details.rstrip())
             channel.send(plain_text_error(500, str(error)))
             return
-        channel.send(switching_protocols(key, subprotocol))
+        channel.send(switching_protocols(key, subprotocol, extensions=extensions_header))
 
         def websocket(handover: Handover) -> WebSocket:
             return WebSocket(
@@ -168,6 +175,7 @@ class WSApp:
                 close_timeout=self.settings.close_timeout,
                 logger=self.logger,
                 recv_timeout=handover.recv_timeout,
+                extensions=extensions,
             )
 
         ws = channel.hand_over(websocket)
