@@ -89,11 +89,14 @@ def _refusal(base: str, path: str, subprotocols: list[str] | None = None) -> lis
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
     )
+    received = b""
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(head.encode())
-        received = b""
-        while b"\r\n" not in received and (chunk := sock.recv(4096)):
-            received += chunk
+        try:
+            while b"\r\n" not in received and (chunk := sock.recv(4096)):
+                received += chunk
+        except ConnectionResetError:
+            pass  # dropped with a reset rather than a FIN: still no response
     if not received:
         return ["no response"]
     return ["refused", int(received.split(b" ", 2)[1])]
@@ -103,7 +106,7 @@ def _session(base: str, path: str, steps: Callable[[Any], list[Any]], **kwargs: 
     """Run ``steps`` on a connection to ``base + path``; the transcript, closing included."""
     try:
         ws = connect(base + path, open_timeout=10, close_timeout=5, **kwargs).__enter__()
-    except (InvalidStatus, InvalidMessage):
+    except (InvalidStatus, InvalidMessage, ConnectionResetError):
         return _refusal(base, path, kwargs.get("subprotocols"))
     # What the 101 said (subprotocol, extensions), then what came over the connection.
     transcript: list[Any] = [ws.subprotocol, ws.response.headers.get("Sec-WebSocket-Extensions")]
