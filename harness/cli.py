@@ -118,6 +118,14 @@ def _parser() -> argparse.ArgumentParser:
 def _add_config_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--config", metavar="PATH", help="a JSON file overriding the embedded config.json")
     command.add_argument("--doc-root", metavar="DIR", help="serve handlers and files from DIR")
+    command.add_argument(
+        "--ws-doc-root", metavar="DIR", help="find WebSocket handlers (NAME_wsh.py) in DIR instead of the doc root"
+    )
+    command.add_argument(
+        "--wpt",
+        action="store_true",
+        help="wpt mode: WebSocket handlers from DOC_ROOT/websockets/handlers, wpt's host names on loopback",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(default_config_path().read_text(encoding="utf-8"))
         return 0
     try:
-        config = load_config(args.config, doc_root=args.doc_root)
+        config = load_config(args.config, doc_root=args.doc_root, ws_doc_root=args.ws_doc_root, wpt=args.wpt)
     except ConfigError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return 2
