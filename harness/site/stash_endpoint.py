@@ -150,7 +150,7 @@ def _take_timeout(value: object, context: ServerContext) -> float | None:
         value = value.decode("ascii", "replace")
     try:
         seconds = float(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else math.nan
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
         seconds = math.nan
     if not (seconds >= 0 and math.isfinite(seconds)):
         raise _Refused(400, f"timeout must be a number of seconds >= 0, got {value!r}")
@@ -211,15 +211,27 @@ def _own_origins(context: ServerContext) -> set[str]:
     return origins
 
 
-def _serve_call(request: Request, response: Response, context: ServerContext, origin: str | None) -> None:
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON (a page's JSON.stringify never sends it)")
+
+
+def _parse_call(body: bytes) -> dict[str, Any]:
     try:
-        call = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise _Refused(400, 'the body must be a JSON object like {"op": "put", ...}') from None
+        call = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise _Refused(400, "the body is nested too deeply") from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError too
+        reason = str(exc) if "is not JSON" in str(exc) else 'it must be a JSON object like {"op": "put", ...}'
+        raise _Refused(400, f"the body is not valid JSON: {reason}") from None
     if not isinstance(call, dict):
         raise _Refused(400, 'the body must be a JSON object like {"op": "put", ...}')
+    return call
+
+
+def _serve_call(request: Request, response: Response, context: ServerContext, origin: str | None) -> None:
+    call = _parse_call(request.body)
     op = call.get("op")
-    if op not in _OPS:
+    if not isinstance(op, str) or op not in _OPS:
         raise _Refused(400, f"unknown op {op!r}; expected one of {', '.join(sorted(_OPS))}")
     kind, permission = _OPS[op]
     backend = _backend(request)
