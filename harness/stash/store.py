@@ -193,14 +193,20 @@ class StashStore:
         """
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise TypeError(f"seconds must be a number, not {type(seconds).__name__}")
-        if not math.isfinite(seconds) or seconds < 0:
+        try:
+            step = float(seconds)
+        except OverflowError:  # an int too large for a float
+            step = math.inf
+        if not math.isfinite(step) or step < 0:
             raise ValueError(f"the stash clock only moves forward by a finite number of seconds, got {seconds!r}")
-        if seconds == 0:
+        if step == 0:
             return self._offset
         if not self.test_clock:
             raise StashError("this run's stash clock cannot be advanced: set stash.test_clock to true in its config")
         with self._mutex:
-            self._offset += float(seconds)
+            if not math.isfinite(self._offset + step):
+                raise ValueError(f"advancing the stash clock by {seconds!r} seconds would take it past any time")
+            self._offset += step
             self._sweep_locked(self.now())
             return self._offset
 
