@@ -289,6 +289,8 @@ class Stash:
         if table is not None:
             default_ops = {"read", "write"}
             target = {"table": normalize_table_name(table)}
+            if target["table"].startswith(RESERVED_TABLE_PREFIX):
+                raise ValueError(f"tables named {RESERVED_TABLE_PREFIX}* belong to the harness; not for pages")
         else:
             default_ops = {"put", "take"}
             target = {"path": self._resolve_path(path)}

@@ -66,7 +66,7 @@ def key() -> str:
 
 def call(client: requests.Session, live: Harness, body: Any, origin: str | None = "own", **kwargs: Any) -> Any:
     """POST one page call to the HTTPS endpoint, as a page on ``origin`` would."""
-    headers = {"Content-Type": "text/plain;charset=UTF-8"}
+    headers = {"Content-Type": "text/plain;charset=UTF-8", **kwargs.pop("headers", {})}
     if origin == "own":
         origin = live.urls["http"]  # a page the harness serves over HTTP calling its HTTPS server
     if origin is not None:
@@ -307,6 +307,13 @@ def test_share_and_capability_need_a_finite_ttl_and_a_scope(stash) -> None:
         stash.capability()
     with pytest.raises(ValueError, match="path capability allows"):
         stash.capability(path="/p", ops=["read"])
+    with pytest.raises(ValueError, match="belong to the harness"):
+        stash.capability(table="harness/run", ops=["read"])
+    for bad_ttl, error in [(0, ValueError), (-1, ValueError), (float("nan"), ValueError), (True, TypeError)]:
+        with pytest.raises(error, match="ttl must be"):
+            stash.share(key(), path="/p", ttl=bad_ttl)
+        with pytest.raises(error, match="ttl must be"):
+            stash.capability(path="/p", ttl=bad_ttl)
 
 
 # -- the page endpoint ---------------------------------------------------------------------------
@@ -366,6 +373,31 @@ def test_another_origin_without_a_capability_is_403_with_cors_headers(client, li
         assert "needs a capability" in reply.json()["error"]["message"]
         if origin is not None:
             assert reply.headers["Access-Control-Allow-Origin"] == origin  # the page can read why
+    assert stash.take(k, path="/private") == "secret"
+
+
+def test_the_same_origin_decision_rests_on_the_origin_header_alone(client, live: Harness, stash) -> None:
+    """Host, Referer and Sec-Fetch-Site cannot vouch for a foreign Origin; near-miss origins are foreign."""
+    own = live.urls["http"]
+    port = urlsplit(own).port
+    k = key()
+    stash.put(k, "secret", path="/private")
+    spoofed = {"Host": urlsplit(own).netloc, "Referer": own + "/page.html", "Sec-Fetch-Site": "same-origin"}
+    near_misses = [
+        "https://evil.example",
+        own + "/",
+        own + ".evil.example",
+        f"http://localhost.evil.example:{port}",
+        f"http://127.0.0.1:{port}@evil.example",
+        own.upper(),
+        own.replace("http://", "http://evil.example#"),
+    ]
+    for origin in near_misses:
+        reply = call(client, live, {"op": "take", "path": "/private", "key": k}, origin=origin, headers=spoofed)
+        assert reply.status_code == 403, origin
+        assert "needs a capability" in reply.json()["error"]["message"]
+    reply = call(client, live, {"op": "take", "path": "/private", "key": k}, origin=None, headers=spoofed)
+    assert reply.status_code == 403
     assert stash.take(k, path="/private") == "secret"
 
 
