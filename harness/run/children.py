@@ -142,27 +142,15 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     add_import_root(docroot.root)
     handlers = HandlerCache()
     ssl_ctx = server_ssl_context(spec.tls) if spec.tls is not None else None
-    if spec.scheme in ("http", "https"):
-        app = HTTPApp(context, docroot, handlers, logger)
-        return HTTPServer(
-            spec.listener,
-            config.http,
-            ssl_ctx,
-            logger,
-            config.access_log,
-            scheme=spec.scheme,
-            server_host=config.host,
-            app=app,
-        )
-    transport = transport_settings(config)
-    websocket = WSApp(context, docroot, handlers, config.ws, logger, config.access_log)
+    serves_http = spec.scheme in ("http", "https")  # else WS/WSS: the same transport, upgrading
     return HTTPServer(
         spec.listener,
-        transport,
+        config.http if serves_http else transport_settings(config),
         ssl_ctx,
         logger,
         config.access_log,
         scheme=spec.scheme,
         server_host=config.host,
-        upgrader=websocket,
+        app=HTTPApp(context, docroot, handlers, logger) if serves_http else None,
+        upgrader=None if serves_http else WSApp(context, docroot, handlers, config.ws, logger, config.access_log),
     )

@@ -208,26 +208,14 @@ class Stash:
         >>> [entry.key for entry in stash.entries(path="/beacon.py")]
         ['6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10']
         """
-        if not isinstance(key, str):
-            raise TypeError(f"key pattern must be str, not {type(key).__name__}")
-        try:
-            key = normalize_key(key)
-        except ValueError:
-            pass  # a glob, not one UUID
-        return self._backend.entries(normalize_path(path), key)
+        return self._backend.entries(normalize_path(path), _key_pattern(key))
 
     def expired(self, key: str = "*", path: str | bytes = "*") -> list[EntryInfo]:
         """Values that expired before anyone took them (the run's most recent ones).
 
         Each :class:`EntryInfo` has ``expired`` true and ``expires_in`` <= 0.
         """
-        if not isinstance(key, str):
-            raise TypeError(f"key pattern must be str, not {type(key).__name__}")
-        try:
-            key = normalize_key(key)
-        except ValueError:
-            pass  # a glob, not one UUID
-        return self._backend.expired(normalize_path(path), key)
+        return self._backend.expired(normalize_path(path), _key_pattern(key))
 
     # -- tables ---------------------------------------------------------------------------
 
@@ -317,3 +305,13 @@ class Stash:
     def new_key() -> str:
         """A fresh UUID string to use as a key."""
         return str(uuid.uuid4())
+
+
+def _key_pattern(key: object) -> str:
+    """A key glob for ``entries()``/``expired()``: one UUID in any spelling is made canonical."""
+    if not isinstance(key, str):
+        raise TypeError(f"key pattern must be str, not {type(key).__name__}")
+    try:
+        return normalize_key(key)
+    except ValueError:
+        return key  # a glob, not one UUID

@@ -33,7 +33,7 @@ from .envconfig import Address
 from .errors import StashError, StashUnavailable
 from .identity import current_owner, process_identity
 from .manager import PROTOCOL_VERSION, STASH_CONNECTION, StashManager
-from .store import EntryInfo, value_too_large
+from .store import EntryInfo, table_value_too_large, value_too_large
 from .wire import FrameReader, write_frame
 
 __all__ = ["InterruptGuard", "ManagerBackend", "Pending", "set_interrupt_guard"]
@@ -315,10 +315,7 @@ class ManagerBackend:
     def _check_cell_size(self, table: str, key: str, size: int) -> None:
         # Refused here too, so an oversized value never travels.
         if self.max_value_bytes is not None and size > self.max_value_bytes:
-            raise ValueError(
-                f"table {table!r} value for key {key!r} is {size} bytes pickled, "
-                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
-            )
+            raise table_value_too_large(table, key, size, self.max_value_bytes)
 
     def forget_process(self, identity: str) -> None:
         self._call("forget_process", identity)

@@ -35,7 +35,16 @@ from dataclasses import dataclass
 from .codec import CellData
 from .errors import StashError
 
-__all__ = ["EXPIRED_HISTORY", "CellData", "Entry", "EntryInfo", "StashStore", "owner_id", "value_too_large"]
+__all__ = [
+    "EXPIRED_HISTORY",
+    "CellData",
+    "Entry",
+    "EntryInfo",
+    "StashStore",
+    "owner_id",
+    "table_value_too_large",
+    "value_too_large",
+]
 
 EXPIRED_HISTORY = 1024  # how many expired path-space values :meth:`StashStore.expired` remembers
 
@@ -126,6 +135,14 @@ def value_too_large(path: str, key: str, size: int, limit: int) -> ValueError:
     """The error for a pickled value over ``stash.max_value_bytes``."""
     return ValueError(
         f"stash value for key {key} at path {path!r} is {size} bytes pickled, "
+        f"over the limit of {limit} bytes (stash.max_value_bytes)"
+    )
+
+
+def table_value_too_large(table: str, key: str, size: int, limit: int) -> ValueError:
+    """The error for a table value (a list cell: the sum of its items) over ``stash.max_value_bytes``."""
+    return ValueError(
+        f"table {table!r} value for key {key!r} is {size} bytes pickled, "
         f"over the limit of {limit} bytes (stash.max_value_bytes)"
     )
 
@@ -433,10 +450,7 @@ class StashStore:
 
     def _check_size(self, table: str, key: str, size: int) -> None:
         if self.max_value_bytes is not None and size > self.max_value_bytes:
-            raise ValueError(
-                f"table {table!r} value for key {key!r} is {size} bytes pickled, "
-                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
-            )
+            raise table_value_too_large(table, key, size, self.max_value_bytes)
 
     def _write_cell(self, table: str, key: str, data: CellData, ttl: float | None) -> None:
         """Replace ``table[key]`` (mutex held, size checked)."""

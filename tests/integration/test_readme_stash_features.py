@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_harness import Harness
-
-REPO = Path(__file__).resolve().parents[2]
-README = (REPO / "README.md").read_text()
-
-
-def readme_block(first_line: str) -> str:
-    match = re.search(r"```python\n(" + re.escape(first_line) + r".*?)```", README, re.S)
-    assert match is not None, f"README has no python block starting with {first_line!r}"
-    return match.group(1)
+from tests.support import REPO, readme_block
 
 
 def readme_function(first_line: str) -> Any:
