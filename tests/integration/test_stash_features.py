@@ -291,6 +291,34 @@ def test_forged_or_tampered_share_links_are_403(live: Harness, stash, change) ->
     assert stash.take(k, path="/shared") == "safe"
 
 
+@pytest.mark.parametrize("timeout", ["abc", "-1", "nan", "inf", "1e999", "1" + "0" * 400, ""])
+def test_a_share_link_with_a_bad_timeout_is_400_and_the_value_stays(live: Harness, stash, timeout: str) -> None:
+    k = key()
+    stash.put(k, "kept", path="/shared")
+    reply = requests.get(stash.share(k, path="/shared") + "&timeout=" + timeout, verify=live.ca_cert, timeout=20)
+    assert reply.status_code == 400
+    assert "timeout must be a number of seconds" in reply.json()["error"]["message"]
+    assert stash.take(k, path="/shared") == "kept"
+
+
+def test_only_a_share_link_opens_a_get_and_a_head_takes_nothing(live: Harness, stash) -> None:
+    k = key()
+    stash.put(k, "kept", path="/shared")
+    base = live.url("https", "/harness/stash?cap=")
+    not_links = [
+        stash.capability(path="/shared", ttl=30),  # a whole path, no single key
+        stash.capability(path="/shared", ops=["put"], ttl=30),
+        stash.capability(table="t", ttl=30),
+    ]
+    for token in not_links:
+        reply = requests.get(base + quote(token), verify=live.ca_cert, timeout=20)
+        assert reply.status_code == 403
+        assert "not a share link" in reply.json()["error"]["message"]
+    head = requests.head(stash.share(k, path="/shared"), verify=live.ca_cert, timeout=20)
+    assert head.status_code == 405
+    assert stash.take(k, path="/shared") == "kept"
+
+
 def test_a_value_a_page_cannot_read_is_409_and_stays(live: Harness, stash) -> None:
     k = key()
     stash.put(k, {1, 2}, path="/shared")
