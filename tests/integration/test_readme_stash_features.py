@@ -58,3 +58,20 @@ def test_take_oldest_hands_each_message_to_exactly_one_reader(stash, token) -> N
     assert sorted(taken) == list(range(200))
     assert queue["messages"] == []
     queue.clear()
+
+
+def test_the_tables_tour_runs_as_written(stash, token) -> None:
+    name = f"sessions-{token}"  # the run's tables are shared: a name of this test's own
+    block = readme_block('sessions = stash.table("sessions")').replace('"sessions"', repr(name))
+    namespace: dict[str, Any] = {"stash": stash}
+    exec(compile(block, "README.md", "exec"), namespace)
+    sessions = stash.table(name)
+    assert dict(sessions.items()) == {"hits": 1, "log": [{"event": "load"}], "owner": "worker-3"}
+    assert name in stash.tables()
+    sessions.clear()
+
+
+def test_the_capability_examples_run_as_written(harness: Harness, stash) -> None:
+    namespace: dict[str, Any] = {"stash": stash}
+    exec(compile(readme_block('token = stash.capability(path="/beacons"'), "README.md", "exec"), namespace)
+    assert namespace["token"].count(".") == 1
