@@ -6,6 +6,7 @@ document root) so it can move the stash clock without disturbing other tests.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import uuid
@@ -20,6 +21,7 @@ import requests
 
 from harness.run.launcher import HarnessProcess
 from harness.stash import Stash, StashError
+from harness.stash.runinfo import run_info
 from harness.testing import StashClock
 from pytest_harness import Harness
 from tests.support import wait_until
@@ -317,6 +319,41 @@ def test_only_a_share_link_opens_a_get_and_a_head_takes_nothing(live: Harness, s
     head = requests.head(stash.share(k, path="/shared"), verify=live.ca_cert, timeout=20)
     assert head.status_code == 405
     assert stash.take(k, path="/shared") == "kept"
+
+
+def test_the_run_secret_never_reaches_the_log(tmp_path: Path) -> None:
+    """Even with the access log on and refused, forged and good calls made, no form of the secret is logged."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"access_log": True}))
+    process = HarnessProcess(config=config, doc_root=TESTS / "handlers", workdir=tmp_path)
+    try:
+        run = Harness(process.start())
+        stash = run.stash()
+        k = key()
+        stash.put(k, "v", path="/shared")
+        url = stash.share(k, path="/shared")
+        assert requests.get(url, verify=run.ca_cert, timeout=20).status_code == 200
+        assert requests.get(_tamper(url, lambda t: t[:-2] + "AA"), verify=run.ca_cert, timeout=20).status_code in (
+            403,
+            404,
+        )
+        with run.http_session() as session:
+            assert (
+                call(session, run, {"op": "take", "path": "/p", "key": k}, origin="https://evil.example").status_code
+                == 403
+            )
+        secret = run_info(stash.backend).secret
+        logs = process.logs()
+    finally:
+        process.close()
+    assert "/harness/stash" in logs  # the access log did record the calls
+    for form in (
+        repr(secret),
+        secret.hex(),
+        base64.b64encode(secret).decode(),
+        base64.urlsafe_b64encode(secret).decode(),
+    ):
+        assert form.rstrip("=") not in logs
 
 
 def test_a_value_a_page_cannot_read_is_409_and_stays(live: Harness, stash) -> None:
