@@ -282,7 +282,10 @@ class Stash:
         else:
             default_ops = {"put", "take"}
             target = {"path": self._resolve_path(path)}
-        chosen = frozenset(default_ops if ops is None else ([ops] if isinstance(ops, str) else ops))
+        try:
+            chosen = frozenset(default_ops if ops is None else ([ops] if isinstance(ops, str) else ops))
+        except TypeError:  # not iterable, or unhashable items
+            raise TypeError(f"ops must be operation names (an iterable of str), not {ops!r}") from None
         capability = Capability(chosen, expires=self._expiry(ttl), **target)
         return sign(run_info(self._backend).secret, capability)
 

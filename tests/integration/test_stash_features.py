@@ -372,6 +372,9 @@ def test_share_and_capability_need_a_finite_ttl_and_a_scope(stash) -> None:
         stash.capability()
     with pytest.raises(ValueError, match="path capability allows"):
         stash.capability(path="/p", ops=["read"])
+    for bad_ops in (5, [["put"]]):
+        with pytest.raises(TypeError, match="ops must be operation names"):
+            stash.capability(path="/p", ops=bad_ops)
     with pytest.raises(ValueError, match="belong to the harness"):
         stash.capability(table="harness/run", ops=["read"])
     for bad_ttl, error in [(0, ValueError), (-1, ValueError), (float("nan"), ValueError), (True, TypeError)]:
