@@ -306,7 +306,7 @@ def _dispatch(
         return {"found": backend.table_delete(table, key)}
     if name == "pop":
         found, value = backend.table_pop(table, key)
-        return _found(found, value, lambda: backend.table_set(table, key, value, None))
+        return _found(found, value, lambda: backend.table_cas(table, key, None, value, None))  # unless rewritten
     field = "item" if name == "append" else "value"
     if field not in call:
         raise _Refused(400, f"{op} needs {'an' if field == 'item' else 'a'} {field}")

@@ -432,6 +432,24 @@ def test_table_operations_from_a_page(client, live: Harness, stash) -> None:
     assert op("clear") == {"count": 1}
 
 
+def test_values_a_page_cannot_read_are_409_and_stay(client, live: Harness, stash) -> None:
+    k, name = key(), f"sets-{key()}"
+    stash.put(k, {1, 2}, path="/sets")
+    stash.table(name)["s"] = {3}
+    calls = [
+        {"op": "take", "path": "/sets", "key": k},
+        {"op": "table.pop", "table": name, "key": "s"},
+        {"op": "table.get", "table": name, "key": "s"},
+        {"op": "table.items", "table": name},
+    ]
+    for body in calls:
+        reply = call(client, live, body)
+        assert reply.status_code == 409, body
+        assert "has no JSON form" in reply.json()["error"]["message"]
+    assert stash.take(k, path="/sets") == {1, 2}
+    assert stash.table(name).pop("s") == {3}
+
+
 def test_another_origin_without_a_capability_is_403_with_cors_headers(client, live: Harness, stash) -> None:
     k = key()
     stash.put(k, "secret", path="/private")
