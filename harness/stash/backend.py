@@ -77,7 +77,10 @@ class StashBackend(Protocol):
         ...
 
     def acquire_lock(self, timeout: float | None) -> bool:
-        """Take the run's one lock for this thread (``0``: try once, ``math.inf``: wait); ``True`` if held."""
+        """Take the run's one lock for this thread (``0``: try once; ``None``, ``math.inf``: wait); ``True`` if held.
+
+        Not reentrant: a thread that holds it gets :class:`StashError`.
+        """
         ...
 
     def release_lock(self) -> None:
