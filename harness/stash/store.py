@@ -515,6 +515,7 @@ class StashStore:
         """
         with self._mutex:
             now = self.now()
+            deadline = None if ttl is None else self._deadline(ttl, now)  # a bad ttl changes nothing
             cell = self._live_cell(table, key, now)
             if cell is None:
                 self._check_size(table, key, len(item))
@@ -526,7 +527,7 @@ class StashStore:
             cell.data.append(item)
             cell.size += len(item)
             cell.version = next(self._versions)
-            cell.deadline = None if ttl is None else self._deadline(ttl, now)
+            cell.deadline = deadline
             if cell.deadline is not None:
                 self._schedule(cell.deadline, ("t", table, key), cell)
             return len(cell.data)
