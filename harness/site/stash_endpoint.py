@@ -31,6 +31,7 @@ from ..http.request import Request
 from ..http.response import Response
 from ..stash.backend import StashBackend
 from ..stash.capabilities import ENDPOINT_PATH, Capability, CapabilityRefused, verify
+from ..stash.codec import CannotUnpickle
 from ..stash.errors import StashError, StashUnavailable
 from ..stash.keys import (
     RESERVED_TABLE_PREFIX,
@@ -99,6 +100,8 @@ def serve_stash_endpoint(request: Request, response: Response, context: ServerCo
             response.headers.set("Allow", "GET, POST, OPTIONS")
     except StashUnavailable as exc:
         response.set_error(503, str(exc))
+    except CannotUnpickle as exc:  # the value stays in the stash (the backend put it back)
+        response.set_error(409, f"the value cannot be sent to a page: {exc}")
     except Exception as exc:  # noqa: BLE001 - a fault here must not look like a handler's
         response.set_error(500, f"the stash endpoint failed: {type(exc).__name__}: {exc}")
     if origin is not None:

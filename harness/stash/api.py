@@ -179,7 +179,8 @@ class Stash:
 
         With ``timeout`` (seconds, ``math.inf`` for no limit) an absent value is waited for:
         the put that stores it wakes this take, from any process or protocol, and ``None``
-        comes back if the time runs out.
+        comes back if the time runs out. A value this process cannot unpickle (its class is
+        not importable here) raises :class:`pickle.UnpicklingError` and stays in the stash.
         """
         resolved_path = self._resolve_path(path)
         return self._backend.take(resolved_path, normalize_key(key), normalize_timeout(timeout))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
+import types
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -448,6 +450,37 @@ def test_values_a_page_cannot_read_are_409_and_stay(client, live: Harness, stash
         assert "has no JSON form" in reply.json()["error"]["message"]
     assert stash.take(k, path="/sets") == {1, 2}
     assert stash.table(name).pop("s") == {3}
+
+
+def test_values_the_server_cannot_unpickle_are_409_and_stay(client, live: Harness, stash, monkeypatch) -> None:
+    """A value of a class only the test process has (the harness cannot import its module)."""
+    module = types.ModuleType("only_in_the_test_process")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+
+    class Private:
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Private)
+
+    Private.__module__ = module.__name__
+    Private.__qualname__ = "Private"
+    module.Private = Private  # type: ignore[attr-defined]
+    k, name = key(), f"private-{key()}"
+    stash.put(k, Private(), path="/private")
+    stash.table(name)["p"] = Private()
+    link = requests.get(stash.share(k, path="/private"), verify=live.ca_cert, timeout=20)
+    assert link.status_code == 409
+    assert "cannot be unpickled" in link.json()["error"]["message"]
+    for body in (
+        {"op": "take", "path": "/private", "key": k},
+        {"op": "table.pop", "table": name, "key": "p"},
+        {"op": "table.get", "table": name, "key": "p"},
+        {"op": "table.items", "table": name},
+    ):
+        reply = call(client, live, body)
+        assert reply.status_code == 409, body
+        assert "only_in_the_test_process" in reply.json()["error"]["message"]
+    assert stash.take(k, path="/private") == Private()
+    assert stash.table(name).pop("p") == Private()
 
 
 def test_another_origin_without_a_capability_is_403_with_cors_headers(client, live: Harness, stash) -> None:
