@@ -106,6 +106,7 @@ class WSSettings:
     open_timeout: float = _range(0, exclusive_min=True)
     close_timeout: float = _range(0, exclusive_min=True)
     max_message_bytes: int = _range(1)
+    compression: bool = True
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import os
 import signal
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -39,6 +39,10 @@ class ServerSpec:
     config: Config
     urls: dict[str, str]
     tls: TLSMaterial | None
+    # A second listening socket of this server (wpt's second HTTP/HTTPS port), and the
+    # second port of every scheme that has one.
+    extra_listeners: tuple[socket.socket, ...] = ()
+    alt_ports: dict[str, int] = field(default_factory=dict)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -133,24 +137,41 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     from ..http.server import HTTPServer
     from ..site.http_app import HTTPApp
     from ..site.ws_app import WSApp, transport_settings
+    from ..wpt.process import prepare_server_process
+    from ..wpt.serverconfig import ALT_PORTS_KEY
 
     config = spec.config
+    prepare_server_process()  # `import wptserve...` in handlers reaches our shims
     address, authkey = load_env_config()
     backend = ManagerBackend.shared(address, authkey)
     context = ServerContext(config, spec.scheme, spec.urls, backend)
+    context.extra[ALT_PORTS_KEY] = dict(spec.alt_ports)
     docroot = DocRoot(config.doc_root)
     add_import_root(docroot.root)
     handlers = HandlerCache()
     ssl_ctx = server_ssl_context(spec.tls) if spec.tls is not None else None
-    serves_http = spec.scheme in ("http", "https")  # else WS/WSS: the same transport, upgrading
+    if spec.scheme in ("http", "https"):
+        app = HTTPApp(context, docroot, handlers, logger)
+        return HTTPServer(
+            spec.listener,
+            config.http,
+            ssl_ctx,
+            logger,
+            config.access_log,
+            scheme=spec.scheme,
+            server_host=config.host,
+            app=app,
+            extra_listeners=spec.extra_listeners,
+        )
+    transport = transport_settings(config)
+    websocket = WSApp(context, docroot, handlers, config.ws, logger, config.access_log)
     return HTTPServer(
         spec.listener,
-        config.http if serves_http else transport_settings(config),
+        transport,
         ssl_ctx,
         logger,
         config.access_log,
         scheme=spec.scheme,
         server_host=config.host,
-        app=HTTPApp(context, docroot, handlers, logger) if serves_http else None,
-        upgrader=None if serves_http else WSApp(context, docroot, handlers, config.ws, logger, config.access_log),
+        upgrader=websocket,
     )

@@ -26,7 +26,13 @@ from ..http.response import plain_text_error
 from ..http.upgrade import Handover, UpgradeChannel
 from ..ws.connection import WebSocket
 from ..ws.frames import truncate_close_reason
-from ..ws.handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
+from ..ws.handshake import (
+    HandshakeRefused,
+    check_upgrade,
+    negotiate_extensions,
+    offered_subprotocols,
+    switching_protocols,
+)
 from .context import ServerContext, handling
 from .docroot import DocRoot, PathRefused
 from .loader import HandlerCache, HandlerLoadError
@@ -103,6 +109,7 @@ class WSApp:
             target = self.docroot.resolve_ws(resource)
             namespace = self.handlers.load(target.fs_path, "main(ws, request)", target.stat)
             subprotocol = _choose_subprotocol(namespace, request, offered_subprotocols(request))
+            extensions_header, extensions = negotiate_extensions(request, self.settings.compression)
         except HandshakeRefused as refused:
             channel.send(plain_text_error(refused.status, refused.message, refused.headers))
             return
@@ -115,19 +122,20 @@ class WSApp:
             self.logger.error("WebSocket %s: %s\n%s", request_target, error.message, error.details.rstrip())
             channel.send(plain_text_error(500, str(error)))
             return
-        channel.send(switching_protocols(key, subprotocol))
+        channel.send(switching_protocols(key, subprotocol, extensions=extensions_header))
 
         def websocket(handover: Handover) -> WebSocket:
             return WebSocket(
                 handover.sock,
                 handover.leftover,
                 path=request_target,
-                headers=request.raw_headers,
+                headers=request.header_list,
                 subprotocol=subprotocol,
                 max_size=self.settings.max_message_bytes,
                 close_timeout=self.settings.close_timeout,
                 logger=self.logger,
                 recv_timeout=handover.recv_timeout,
+                extensions=extensions,
             )
 
         ws = channel.hand_over(websocket)
