@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -322,7 +323,8 @@ def _dispatch(
     return {"ok": True}
 
 
-def _found(found: bool, value: Any, undo: Any) -> dict[str, Any]:
+def _found(found: bool, value: Any, undo: Callable[[], object] | None) -> dict[str, Any]:
+    """The reply to a read: the value as JSON; ``undo()`` puts a value a page cannot read back (409)."""
     if not found:
         return {"found": False}
     try:
