@@ -25,6 +25,7 @@ from ..stash.envconfig import Address, load_env_config
 from ..stash.errors import StashError
 from ..stash.identity import process_identity
 from ..stash.manager import run_stash_server
+from ..wpt.pywebsocket import install_modules
 from .tls import TLSMaterial, server_ssl_context
 
 __all__ = ["ServerSpec", "server_process_main", "stash_process_main"]
@@ -149,6 +150,7 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     docroot = DocRoot(config.doc_root)
     add_import_root(docroot.root)
     handlers = HandlerCache()
+    install_modules()  # pywebsocket3 / mod_pywebsocket, for *_wsh.py handlers
     ssl_ctx = server_ssl_context(spec.tls) if spec.tls is not None else None
     if spec.scheme in ("http", "https"):
         app = HTTPApp(context, docroot, handlers, logger)
@@ -164,6 +166,8 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
             extra_listeners=spec.extra_listeners,
         )
     transport = transport_settings(config)
+    if config.ws_doc_root is not None:
+        docroot = DocRoot(config.ws_doc_root)  # wpt serve's websockets/handlers
     websocket = WSApp(context, docroot, handlers, config.ws, logger, config.access_log)
     return HTTPServer(
         spec.listener,

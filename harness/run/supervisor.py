@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 from ..config import SCHEMES, Config, ConfigError, Ports, TLSFiles, config_to_json
 from ..stash.envconfig import Address, encode_env_config, store_env_config
+from ..wpt.hosts import apply_wpt_settings
 from .children import ServerSpec, server_process_main, stash_process_main
 from .listeners import BindError, bind_listener, is_loopback
 from .state import HarnessState, remove_state, write_state
@@ -117,7 +118,7 @@ class Supervisor:
         logger: logging.Logger | None = None,
         exit_with_pid: int | None = None,
     ) -> None:
-        self.config = config
+        self.config = apply_wpt_settings(config)  # wpt mode's WebSocket root and host names
         self.state_file = Path(state_file) if state_file is not None else None
         self.out = out if out is not None else sys.stdout
         self.logger = logger if logger is not None else logging.getLogger("harness")

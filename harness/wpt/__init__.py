@@ -4,4 +4,7 @@
 - :mod:`.pipes` and :mod:`.sub`: ``?pipe=`` and ``.sub.`` substitution.
 - :mod:`.asis`: ``.asis`` files, sent as the whole raw response.
 - :mod:`.serverconfig`: ``request.server.config`` in wptserve's shape.
+- :mod:`.pywebsocket` and :mod:`.wsh`: pywebsocket3-style ``_wsh.py`` handlers, and the
+  ``pywebsocket3`` / ``mod_pywebsocket`` modules they import.
+- :mod:`.hosts`: wpt's host layout (browser host, subdomains, ``alt``) on loopback.
 """

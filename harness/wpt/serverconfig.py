@@ -3,13 +3,13 @@
 wpt handlers and ``.sub.`` files read the host layout from the server's config:
 ``config["ports"]["https"][0]``, ``config["domains"][""]["www"]``, ``config.all_domains``,
 ``config["browser_host"]``. :class:`WptServerConfig` gives them that, from the run's
-:class:`~harness.config.Config` and a :class:`HostLayout`. Without a wpt host layout the
-run has one host: ``domains == {"": {"": host}}``.
+:class:`~harness.config.Config` and a :class:`~harness.wpt.hosts.HostLayout` (wpt's, with
+``wpt.hosts`` on). Without a wpt host layout the run has one host: ``domains == {"": {"": host}}``.
 
 Other attributes fall through to the harness's own config, so ``config.http.max_body_bytes``
 and ``config.host`` keep working.
 
->>> layout = HostLayout("web-platform.test", {"alt": "not-web-platform.test"}, frozenset({"www"}))
+>>> layout = HostLayout("web-platform.test", {"alt": "not-web-platform.test"}, ("www",))
 >>> layout.all_domains()[""]["www"], layout.all_domains()["alt"][""]
 ('www.web-platform.test', 'not-web-platform.test')
 """
@@ -17,10 +17,10 @@ and ``config.host`` keep working.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..config import SCHEMES, Config
+from .hosts import HostLayout
 
 __all__ = [
     "ALT_PORTS_KEY",
@@ -39,44 +39,6 @@ LAYOUT_KEY = "wpt_host_layout"
 ALT_PORTS_KEY = "wpt_alt_ports"
 
 
-def _subdomain_host(subdomain: str, host: str) -> str:
-    return subdomain.encode("idna").decode("ascii") + "." + host
-
-
-@dataclass(frozen=True)
-class HostLayout:
-    """The browser host, its alternates (wpt's ``alt``) and the subdomains served under each."""
-
-    browser_host: str
-    alternate_hosts: dict[str, str] = field(default_factory=dict)
-    subdomains: frozenset[str] = frozenset()
-    not_subdomains: frozenset[str] = frozenset()
-
-    def _hosts(self) -> dict[str, str]:
-        return {**self.alternate_hosts, "": self.browser_host}
-
-    def domains(self) -> dict[str, dict[str, str]]:
-        """``{host alias: {subdomain: name}}``; the ``""`` subdomain is the host itself."""
-        return {
-            alias: {**{sub: _subdomain_host(sub, host) for sub in self.subdomains}, "": host}
-            for alias, host in self._hosts().items()
-        }
-
-    def not_domains(self) -> dict[str, dict[str, str]]:
-        """Names wpt promises do not resolve, by host alias."""
-        return {
-            alias: {sub: _subdomain_host(sub, host) for sub in self.not_subdomains}
-            for alias, host in self._hosts().items()
-        }
-
-    def all_domains(self) -> dict[str, dict[str, str]]:
-        """:meth:`domains` and :meth:`not_domains` together (what ``{{hosts[..][..]}}`` reads)."""
-        domains = self.domains()
-        for alias, names in self.not_domains().items():
-            domains[alias].update(names)
-        return domains
-
-
 class ServerContext(Protocol):
     """What this module needs of a server process's context (``harness.site.context.ServerContext``)."""
 
@@ -85,11 +47,11 @@ class ServerContext(Protocol):
 
 
 def host_layout(context: ServerContext) -> HostLayout:
-    """The wpt host layout of this server process (one host unless one was set)."""
+    """The host layout of this server process: one set here, else the run's (wpt's with ``wpt.hosts``)."""
     layout = context.extra.get(LAYOUT_KEY)
     if isinstance(layout, HostLayout):
         return layout
-    return HostLayout(context.config.host)
+    return HostLayout.from_config(context.config)
 
 
 def set_host_layout(context: ServerContext, layout: HostLayout) -> None:
@@ -128,7 +90,8 @@ class WptServerConfig(Mapping[str, Any]):
             "server_host": layout.browser_host,
             "alternate_hosts": dict(layout.alternate_hosts),
             "doc_root": str(config.doc_root),
-            "paths": {"doc_root": str(config.doc_root)},
+            "ws_doc_root": str(config.ws_doc_root or config.doc_root),
+            "paths": {"doc_root": str(config.doc_root), "ws_doc_root": str(config.ws_doc_root or config.doc_root)},
             "ports": ports,
             "bind_address": config.bind_address,
             "subdomains": set(layout.subdomains),
