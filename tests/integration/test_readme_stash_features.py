@@ -62,8 +62,8 @@ def test_take_oldest_hands_each_message_to_exactly_one_reader(stash, harness_tok
     queue.clear()
 
 
-def test_the_tables_tour_runs_as_written(stash, token) -> None:
-    name = f"sessions-{token}"  # the run's tables are shared: a name of this test's own
+def test_the_tables_tour_runs_as_written(stash, harness_token) -> None:
+    name = f"sessions-{harness_token}"  # the run's tables are shared: a name of this test's own
     block = readme_block('sessions = stash.table("sessions")').replace('"sessions"', repr(name))
     namespace: dict[str, Any] = {"stash": stash}
     exec(compile(block, "README.md", "exec"), namespace)

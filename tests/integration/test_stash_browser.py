@@ -106,13 +106,13 @@ window.run = async (key) => {{
 
 
 def test_a_real_page_of_another_origin_cannot_read_the_stash_without_a_capability(
-    harness, harness_page, stash, token
+    harness, harness_page, stash, harness_token
 ) -> None:
-    stash.put(token, "secret", path="/private")
+    stash.put(harness_token, "secret", path="/private")
     with _ForeignSite(OTHER_ORIGIN_PAGE.format(script=harness.url("https", "/harness/stash.js"))) as site:
         harness_page.goto(site.origin + "/")
-        out = harness_page.evaluate("(key) => window.run(key)", token)
+        out = harness_page.evaluate("(key) => window.run(key)", harness_token)
     for status, message in out.values():
         assert status == 403
         assert f"a page on {site.origin} needs a capability" in message  # the browser's own Origin header
-    assert stash.take(token, path="/private") == "secret"
+    assert stash.take(harness_token, path="/private") == "secret"

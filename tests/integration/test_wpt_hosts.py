@@ -114,8 +114,11 @@ def test_a_plain_requests_session_cannot_reach_them(wpt_harness: Harness) -> Non
 
 
 @pytest.fixture(scope="module")
-def chromium_page(wpt_harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+def chromium_page(
+    wpt_harness: Harness, tmp_path_factory: pytest.TempPathFactory, harness_playwright: Any
+) -> Iterator[Any]:
+    # The process's one Playwright (a second one in the same thread would fight over the
+    # event loop with the plugin's browser fixtures).
     path, looked = find_chromium()
     if path is None:
         pytest.skip(f"no Chromium found (looked for {looked})")
@@ -123,11 +126,12 @@ def chromium_page(wpt_harness: Harness, tmp_path_factory: pytest.TempPathFactory
     if trust.mode != "ca":
         pytest.skip(f"certutil is missing, so Chromium cannot check host names: {trust.note}")
     args = [*chromium_launch_args(trust), *wpt_harness.chromium_host_rules()]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=args, env=dict(trust.env or {}), headless=True)
-        page = browser.new_page()
-        yield page
-        browser.close()
+    browser = harness_playwright.chromium.launch(
+        executable_path=path, args=args, env=dict(trust.env or {}), headless=True
+    )
+    page = browser.new_page()
+    yield page
+    browser.close()
 
 
 @pytest.mark.browser
