@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .config import ConfigError, load_config
+from .config import ConfigError, load_config, stash_backend_problem
 
 __all__ = ["main"]
 
@@ -62,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", metavar="PATH", help="a JSON file overriding the embedded config.json")
     serve.add_argument("--doc-root", metavar="DIR", help="serve handlers and files from DIR")
     serve.add_argument("--state-file", metavar="PATH", help="write URLs, CA path and stash config here (mode 0600)")
+    serve.add_argument(
+        "--stash",
+        metavar="URL",
+        help="stash backend: manager (default), redis://[user:password@]host:port/db, rediss://..., "
+        "unix:///path/redis.sock, or env (join the run HARNESS_STASH_CONFIG names)",
+    )
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="override log_level")
     serve.add_argument(
         "--exit-with-pid",
@@ -82,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.log_level:
         config = config.replace(log_level=args.log_level)
+    if args.stash:
+        problem = stash_backend_problem(args.stash)
+        if problem:
+            print(f"harness: error: --stash: {problem}", file=sys.stderr)
+            return 2
+        config = config.replace(stash=dataclasses.replace(config.stash, backend=args.stash))
     setup_logging(config.log_level)
     from .run.supervisor import Supervisor
 

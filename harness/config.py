@@ -73,10 +73,18 @@ class TLSFiles:
 
 @dataclass(frozen=True)
 class StashSettings:
-    """Where the stash server listens ("auto": a unix socket in the run directory)."""
+    """Which stash backend the run uses, and where the manager's server listens.
+
+    ``backend`` is a URL (``manager``, ``redis://...``, ``rediss://...``, ``unix://...``) or
+    ``env`` (join the run ``HARNESS_STASH_CONFIG`` names); ``address`` is the manager's
+    ("auto": a unix socket in the run directory); ``redis_key_ttl`` is how long a run's Redis
+    keys outlive their last write.
+    """
 
     address: Union[Literal["auto"], Path, tuple[str, int]]
     max_value_bytes: int = _range(1)
+    backend: str = "manager"
+    redis_key_ttl: float = field(default=86400.0, metadata={"min": 1})
 
 
 @dataclass(frozen=True)
@@ -356,6 +364,24 @@ def _check_semantics(config: Config, source_name: str) -> None:
         _host, port = config.stash.address
         if not 0 <= port <= 65535:
             raise fail("stash.address", f"port must be 0-65535, got {port}")
+    problem = stash_backend_problem(config.stash.backend)
+    if problem:
+        raise fail("stash.backend", problem)
+
+
+def stash_backend_problem(backend: str) -> str | None:
+    """Why ``backend`` cannot be a harness's stash backend, or ``None`` (never shows a password)."""
+    from .stash.url import parse_backend_url
+
+    if backend == "env":
+        return None
+    try:
+        url = parse_backend_url(backend)
+    except ValueError as exc:
+        return str(exc)
+    if url.kind == "memory":
+        return "memory:// is a stash inside one process; harness serve runs several (use manager or redis://)"
+    return None
 
 
 def _is_ipv6(text: str) -> bool:

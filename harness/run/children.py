@@ -20,8 +20,9 @@ from ..config import Config
 from ..site.context import ServerContext
 from ..site.docroot import DocRoot
 from ..site.loader import HandlerCache, add_import_root
-from ..stash.client import ManagerBackend, process_identity
-from ..stash.envconfig import Address, load_env_config
+from ..stash.client import process_identity
+from ..stash.connect import env_backend
+from ..stash.envconfig import Address
 from ..stash.errors import StashError
 from ..stash.manager import run_stash_server
 from .tls import TLSMaterial, server_context
@@ -124,8 +125,7 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     from ..ws.server import WSApp
 
     config = spec.config
-    address, authkey = load_env_config()
-    backend = ManagerBackend.shared(address, authkey)
+    backend = env_backend()
     context = ServerContext(config, spec.scheme, spec.urls, backend)
     docroot = DocRoot(config.doc_root)
     add_import_root(docroot.root)

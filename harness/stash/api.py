@@ -26,6 +26,7 @@ from typing import Any
 
 from .backend import StashBackend
 from .client import ManagerBackend
+from .connect import env_backend
 from .envconfig import Address, load_env_config
 from .keys import normalize_key, normalize_path, normalize_timeout
 from .store import EntryInfo
@@ -72,8 +73,9 @@ class StashLock:
 class Stash:
     """Write-once, read-once values under UUID keys, scoped by path, shared by the run.
 
-    ``Stash(default_path)`` finds the run's stash through ``HARNESS_STASH_CONFIG``;
-    ``Stash(default_path, address, authkey)`` names one. Keys are UUIDs in any spelling
+    ``Stash(default_path)`` finds the run's stash (any backend) through
+    ``HARNESS_STASH_CONFIG``; ``Stash(default_path, address, authkey)`` names a manager one,
+    and ``backend=open_backend(config)`` any other. Keys are UUIDs in any spelling
     :class:`uuid.UUID` accepts, as ``str`` or ``bytes``; paths are ``str`` or ``bytes``.
 
     >>> stash = Stash("/a.py", backend=LocalBackend())   # doctest: +SKIP
@@ -91,7 +93,9 @@ class Stash:
         *,
         backend: StashBackend | None = None,
     ) -> None:
-        if backend is None:
+        if backend is None and address is None and authkey is None:
+            backend = env_backend()
+        elif backend is None:
             if address is None:
                 address, env_authkey = load_env_config()
                 authkey = authkey if authkey is not None else env_authkey

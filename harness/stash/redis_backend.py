@@ -1,0 +1,474 @@
+"""The Redis transport: one stash for every harness and test process of a run, on any machine.
+
+Each operation is one Lua script (:mod:`.redis_scripts`), so it is atomic in Redis and costs
+one round trip. Keys live under ``harness:RUN_ID:`` and expire ``key_ttl`` seconds after
+their last write, so runs sharing a Redis never meet and a crashed run leaves nothing
+forever. Every payload is sealed with the run's secret (:mod:`.seal`) and checked before it
+is unpickled.
+
+A blocked take registers in a sorted set with a lease and sleeps in ``BLPOP`` on a wake list;
+the put that stores its value pushes a token there, so the wake-up is the put itself. A take
+renews its lease every ``wait_slice`` seconds while it waits, so a taker whose machine died
+stops counting in ``waiting()`` within a lease. The lock is a key holding its owner's token
+with a lease that its process renews while it holds it: if that machine dies, the lock frees
+itself when the lease runs out.
+
+>>> backend = RedisBackend("redis://127.0.0.1:6379/0", run_id="r1", secret=b"k")   # doctest: +SKIP
+>>> backend.put("/a.py", key, {"ok": True})                                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextvars
+import fnmatch
+import logging
+import math
+import queue
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, cast
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from ..net.interrupts import deferred
+from . import codec, redis_scripts
+from .client import current_owner
+from .errors import StashError, StashUnavailable
+from .seal import MAC_BYTES, open_sealed, seal
+from .store import EntryInfo, value_too_large
+from .url import BackendURL, describe_endpoint, parse_backend_url
+
+__all__ = ["RedisBackend", "RedisQueue"]
+
+_logger = logging.getLogger("harness.stash.redis")
+_loading: contextvars.ContextVar[RedisBackend | None] = contextvars.ContextVar("harness_redis_loading", default=None)
+_GLOB = frozenset("*?[")
+_INFO_BATCH = 500
+
+
+def _redis_literal(text: bytes) -> bytes:
+    """``text`` escaped for a Redis ``MATCH`` pattern, matching only itself."""
+    out = bytearray()
+    for byte in text:
+        if byte in b"*?[]\\":
+            out += b"\\"
+        out.append(byte)
+    return bytes(out)
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The part of an fnmatch pattern before its first wildcard."""
+    for index, char in enumerate(pattern):
+        if char in _GLOB:
+            return pattern[:index]
+    return pattern
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+class RedisBackend:
+    """Stash operations on a Redis server (see the module docstring for the design).
+
+    ``url`` is a ``redis://``, ``rediss://`` or ``unix://`` URL; ``run_id`` names the run (its
+    key prefix) and ``secret`` signs its values. ``lock_lease`` is how long a lock survives
+    a holder that stopped renewing it, ``wait_slice`` how often a waiting take renews its lease.
+    """
+
+    _shared: ClassVar[dict[tuple[str, str, bytes], RedisBackend]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        url: str | BackendURL,
+        run_id: str,
+        secret: bytes,
+        *,
+        key_ttl: float = 86400.0,
+        max_value_bytes: int | None = None,
+        lock_lease: float = 10.0,
+        wait_slice: float = 5.0,
+    ) -> None:
+        self.url = url if isinstance(url, BackendURL) else parse_backend_url(url)
+        if self.url.kind != "redis":
+            raise ValueError(f"{self.url.redacted} is not a Redis URL")
+        if not run_id or not secret:
+            raise ValueError("a Redis stash needs the run's id and secret")
+        self.endpoint = describe_endpoint(self.url)
+        self.run_id = run_id
+        self._secret = secret
+        self.key_ttl_ms = max(1000, int(key_ttl * 1000))
+        self.max_value_bytes = max_value_bytes
+        self.lock_lease_ms = max(100, int(lock_lease * 1000))
+        self.wait_slice = wait_slice
+        self.clock_offset_ms = 0
+        self.prefix = b"harness:" + _encode(run_id) + b":"
+        self._lock_key = self.prefix + b"lock"
+        self._lock_wake_key = self.prefix + b"lock-wake"
+        self.client = self._make_client()
+        self._put = self.client.register_script(redis_scripts.PUT)
+        self._take = self._registered(redis_scripts.TAKE)
+        self._waiting = self._registered(redis_scripts.WAITING)
+        self._entry_info = self._registered(redis_scripts.ENTRY_INFO)
+        self._acquire = self._registered(redis_scripts.ACQUIRE_LOCK)
+        self._release = self._registered(redis_scripts.RELEASE_LOCK)
+        self._renew = self._registered(redis_scripts.RENEW_LOCK)
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self._renewer_stop = threading.Event()
+
+    def _registered(self, script: str) -> Any:
+        return self.client.register_script(script)
+
+    def _make_client(self) -> redis.Redis:
+        url = self.url
+        common: dict[str, Any] = {
+            "db": url.db,
+            "username": url.username,
+            "password": url.password,
+            "socket_timeout": url.timeout,
+            "socket_connect_timeout": url.timeout,
+            # A retried put or take could run twice: every failure is reported instead.
+            "retry": Retry(NoBackoff(), 0),
+            "retry_on_error": [],
+            "health_check_interval": 0,
+        }
+        if url.scheme == "unix":
+            return redis.Redis(unix_socket_path=url.socket_path, **common)
+        if url.scheme == "rediss":
+            common["ssl"] = True
+            common["ssl_cert_reqs"] = "required"
+            for name, value in url.tls_files.items():
+                common[name] = value
+        return redis.Redis(host=url.host, port=url.port, **common)
+
+    @classmethod
+    def shared(cls, url: str, run_id: str, secret: bytes, **options: Any) -> RedisBackend:
+        """The process-wide backend for this run on this Redis, created on first use."""
+        key = (url, run_id, secret)
+        backend = cls._shared.get(key)
+        if backend is None:
+            with cls._shared_lock:
+                backend = cls._shared.get(key)
+                if backend is None:
+                    backend = cls._shared[key] = cls(url, run_id, secret, **options)
+        return backend
+
+    def __repr__(self) -> str:
+        return f"<RedisBackend {self.endpoint} run={self.run_id}>"
+
+    # -- errors ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _translated(self, what: str) -> Iterator[None]:
+        """Redis client errors as stash errors that name the server (never its password)."""
+        try:
+            yield
+        except redis.AuthenticationError:
+            raise StashUnavailable(f"the Redis stash at {self.endpoint} refused the credentials ({what})") from None
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise StashUnavailable(
+                f"the Redis stash at {self.endpoint} is unreachable or did not answer in time during {what} ({detail})"
+            ) from None
+        except redis.ResponseError as exc:
+            raise StashError(f"the Redis stash at {self.endpoint} refused {what}: {exc}") from None
+
+    def ping(self) -> None:
+        """Check that the server answers and accepts our credentials; :class:`StashUnavailable` if not."""
+        with self._translated("a ping"):
+            self.client.ping()
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def _slot(self, kind: bytes, path: str, key: str) -> bytes:
+        return self.prefix + kind + b":" + _encode(key) + b":" + _encode(path)
+
+    def _value_keys(self, path: str, key: str) -> list[bytes]:
+        return [self._slot(b"v", path, key), self._slot(b"w", path, key), self._slot(b"z", path, key)]
+
+    def _sealed(self, place: bytes, value: object, path: str, key: str) -> bytes:
+        payload, _refs = codec.dumps(value)
+        if self.max_value_bytes is not None and len(payload) > self.max_value_bytes:
+            raise value_too_large(path, key, len(payload), self.max_value_bytes)
+        return seal(self._secret, place, payload)
+
+    def _opened(self, place: bytes, sealed: bytes, what: str) -> Any:
+        payload = open_sealed(self._secret, place, sealed, what)
+        token = _loading.set(self)
+        try:
+            return codec.loads(payload)
+        finally:
+            _loading.reset(token)
+
+    # -- values ---------------------------------------------------------------------------
+
+    def put(self, path: str, key: str, value: object, ttl: float | None = None) -> None:
+        keys = self._value_keys(path, key)
+        sealed = self._sealed(keys[0], value, path, key)
+        ttl_ms = -1 if ttl is None else max(1, math.ceil(ttl * 1000))
+        with self._translated(f"the put of key {key}"):
+            stored = self._put(keys, [self.clock_offset_ms, sealed, ttl_ms, self.key_ttl_ms, self.key_ttl_ms])
+        if not stored:
+            raise StashError(f"stash key {key} at path {path!r} already holds a value (values are write-once)")
+
+    def _take_step(self, keys: list[bytes], mode: str, owner: str) -> bytes | None:
+        lease_ms = int((self.wait_slice * 2 + self.url.timeout) * 1000)
+        args = [self.clock_offset_ms, mode, owner, lease_ms, self.key_ttl_ms]
+        with deferred() as pending, self._translated("a take"):
+            found: bytes | None = self._take(keys, args)
+        if pending.exception is not None:
+            if found is not None:
+                self._restore(keys, found)
+            raise pending.exception()
+        return found
+
+    def _restore(self, keys: list[bytes], sealed: bytes) -> None:
+        """Put back a value whose taker was interrupted (lost if the key was meanwhile refilled)."""
+        with self._translated("putting back an interrupted take"):
+            self._put(keys, [self.clock_offset_ms, sealed, -1, self.key_ttl_ms, self.key_ttl_ms])
+
+    def take(self, path: str, key: str, timeout: float | None) -> Any:
+        keys = self._value_keys(path, key)
+        if not timeout:
+            found = self._take_step(keys, "take", "")
+        else:
+            found = self._wait_for(keys, timeout, current_owner() + "/" + uuid.uuid4().hex[:8])
+        return None if found is None else self._opened(keys[0], found, f"stash value of key {key} at path {path!r}")
+
+    def _wait_for(self, keys: list[bytes], timeout: float, waiter: str) -> bytes | None:
+        deadline = time.monotonic() + timeout
+        found = self._take_step(keys, "wait", waiter)
+        try:
+            while found is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._block_pop(keys[1], min(remaining, self.wait_slice))
+                found = self._take_step(keys, "wait", waiter)
+        finally:
+            if found is None:
+                # Timed out or interrupted: leave the waiters, taking a value that just came.
+                found = self._take_step(keys, "leave", waiter)
+        return found
+
+    def _block_pop(self, key: bytes, seconds: float) -> bytes | None:
+        """``BLPOP key seconds`` whose reply may take that long (plus the usual timeout)."""
+        seconds = max(seconds, 0.001)
+        pool = self.client.connection_pool
+        with self._translated("a blocking wait"):
+            connection: Any = pool.get_connection()
+            try:
+                connection.send_command("BLPOP", key, f"{seconds:.3f}")
+                reply = connection.read_response(timeout=seconds + self.url.timeout)
+            except BaseException:
+                connection.disconnect()
+                raise
+            finally:
+                pool.release(connection)
+        return None if reply is None else bytes(reply[1])
+
+    def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
+        head = self.prefix + b"v:"
+        match = _redis_literal(head + _encode(_literal_prefix(key_pattern)))
+        if not (_GLOB & set(key_pattern)):
+            match += _redis_literal(b":" + _encode(_literal_prefix(path_pattern)))
+        match += b"*"
+        named: list[tuple[bytes, str, str]] = []
+        with self._translated("a listing"):
+            for name in self.client.scan_iter(match=match, count=1000):
+                key, _, path = bytes(name)[len(head) :].decode("utf-8", "surrogatepass").partition(":")
+                if fnmatch.fnmatchcase(key, key_pattern) and fnmatch.fnmatchcase(path, path_pattern):
+                    named.append((bytes(name), path, key))
+            found: list[EntryInfo] = []
+            for start in range(0, len(named), _INFO_BATCH):
+                batch = named[start : start + _INFO_BATCH]
+                reply = self._entry_info([name for name, _, _ in batch], [self.clock_offset_ms])
+                now = int(reply[0])
+                for index, size, created, deadline in reply[1:]:
+                    _name, path, key = batch[int(index) - 1]
+                    found.append(self._entry(path, key, int(size), now, int(created), int(deadline)))
+        return found
+
+    def _entry(self, path: str, key: str, size: int, now: int, created: int, deadline: int) -> EntryInfo:
+        return EntryInfo(path, key, max(0, size - MAC_BYTES), max(0.0, (now - created) / 1000))
+
+    def waiting(self, path: str, key: str) -> int:
+        with self._translated("counting waiters"):
+            return int(self._waiting([self._slot(b"z", path, key)], []))
+
+    # -- the lock -------------------------------------------------------------------------
+
+    def acquire_lock(self, timeout: float | None) -> bool:
+        owner = current_owner()
+        deadline = None if timeout is None or math.isinf(timeout) else time.monotonic() + timeout
+        while True:
+            with deferred() as pending, self._translated("acquiring the lock"):
+                left = int(self._acquire([self._lock_key], [owner, self.lock_lease_ms]))
+            if pending.exception is not None:
+                if left == 0:
+                    self._release_owned(owner)
+                raise pending.exception()
+            if left == 0:
+                self._hold(owner)
+                return True
+            if left < 0:
+                raise StashError("the stash lock is already held by this thread; it is not reentrant")
+            remaining = math.inf if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            # Woken by a release, or when the holder's lease would run out (its machine died).
+            self._block_pop(self._lock_wake_key, min(remaining, left / 1000 + 0.01, self.wait_slice))
+
+    def release_lock(self) -> None:
+        owner = current_owner()
+        outcome = self._release_owned(owner)
+        if outcome != 1:
+            held = "is not held" if outcome == 0 else "is held by another thread or process"
+            raise StashError(f"cannot release the stash lock: it {held}")
+
+    def _release_owned(self, owner: str) -> int:
+        with self._held_lock:
+            self._held.discard(owner)
+        with self._translated("releasing the lock"):
+            return int(self._release([self._lock_key, self._lock_wake_key], [owner, self.lock_lease_ms]))
+
+    def _hold(self, owner: str) -> None:
+        with self._held_lock:
+            self._held.add(owner)
+            if self._renewer is None or not self._renewer.is_alive():
+                self._renewer = threading.Thread(
+                    target=_renew_leases, args=(weakref.ref(self),), name="harness-redis-lease", daemon=True
+                )
+                self._renewer.start()
+
+    def renew_leases(self) -> None:
+        """Extend the lease of the lock held by this process, if any (the renewer thread does it)."""
+        with self._held_lock:
+            owners = list(self._held)
+        for owner in owners:
+            try:
+                with self._translated("renewing the lock's lease"):
+                    still = int(self._renew([self._lock_key], [owner, self.lock_lease_ms]))
+            except StashError as exc:
+                _logger.warning("could not renew the stash lock's lease: %s", exc)
+                continue
+            if not still:
+                with self._held_lock:
+                    self._held.discard(owner)
+                _logger.warning("the stash lock's lease ran out before it was renewed; another holder may have it")
+
+    # -- queues ---------------------------------------------------------------------------
+
+    def new_queue(self) -> RedisQueue:
+        return RedisQueue(self, self.prefix + b"q:" + uuid.uuid4().hex.encode())
+
+    def close(self) -> None:
+        """Close the connections (they reopen if the backend is used again)."""
+        self._renewer_stop.set()
+        self.client.close()
+
+
+def _renew_leases(ref: weakref.ReferenceType[RedisBackend]) -> None:
+    while True:
+        backend = ref()
+        if backend is None:
+            return
+        stop, interval = backend._renewer_stop, backend.lock_lease_ms / 3000
+        with backend._held_lock:
+            if not backend._held:
+                backend._renewer = None
+                return
+        backend.renew_leases()
+        del backend
+        if stop.wait(interval):
+            return
+
+
+class RedisQueue:
+    """A FIFO queue living in the run's Redis, from ``stash.get_queue()`` on a Redis stash.
+
+    It has the methods of :class:`queue.Queue` that cross processes (``put``, ``get``,
+    ``put_nowait``, ``get_nowait``, ``qsize``, ``empty``, ``full``). Stash it to hand it to
+    any process of the run, on any machine: it is pickled by name, and its items are sealed.
+
+    >>> channel = stash.get_queue()             # doctest: +SKIP
+    >>> stash.put(key, channel)                 # doctest: +SKIP
+    >>> stash.take(key).get(timeout=5)          # doctest: +SKIP (another process)
+    """
+
+    def __init__(self, backend: RedisBackend, name: bytes) -> None:
+        self._backend = backend
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<RedisQueue {self.name.decode(errors='replace')}>"
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        return (_restore_queue, (self.name,))
+
+    def put(self, item: object, block: bool = True, timeout: float | None = None) -> None:
+        """Append ``item`` (a copy); never blocks, a Redis list has no size limit."""
+        sealed = self._backend._sealed(self.name, item, "<queue>", self.name.decode())
+        with self._backend._translated("a queue put"):
+            pipe = self._backend.client.pipeline(transaction=True)
+            pipe.rpush(self.name, sealed)
+            pipe.pexpire(self.name, self._backend.key_ttl_ms)
+            pipe.execute()
+
+    def put_nowait(self, item: object) -> None:
+        self.put(item, block=False)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        """Remove and return the first item; :class:`queue.Empty` if none comes in time."""
+        backend = self._backend
+        if not block:
+            with backend._translated("a queue get"):
+                sealed = cast("bytes | None", backend.client.lpop(self.name))
+        else:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            sealed = None
+            while sealed is None:
+                remaining = math.inf if deadline is None else deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                sealed = backend._block_pop(self.name, min(remaining, backend.wait_slice))
+        if sealed is None:
+            raise queue.Empty
+        return backend._opened(self.name, bytes(sealed), "queue item")
+
+    def get_nowait(self) -> Any:
+        return self.get(block=False)
+
+    def qsize(self) -> int:
+        with self._backend._translated("a queue size"):
+            return int(self._backend.client.llen(self.name))
+
+    def empty(self) -> bool:
+        return self.qsize() == 0
+
+    def full(self) -> bool:
+        return False
+
+
+def _restore_queue(name: bytes) -> RedisQueue:
+    """Unpickling a :class:`RedisQueue`: bind it to the backend that loads it."""
+    backend = _loading.get()
+    if backend is None:
+        from .connect import env_backend
+
+        found = env_backend()
+        if not isinstance(found, RedisBackend):
+            raise StashError("a Redis stash queue can only be used by a process of a run with a Redis stash")
+        backend = found
+    if not name.startswith(backend.prefix):
+        raise StashError("this Redis stash queue belongs to another run")
+    return RedisQueue(backend, name)
