@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ..config import Config
+from ..config import Config, StashSettings
 from ..site.context import ServerContext
 from ..site.docroot import DocRoot
 from ..site.loader import HandlerCache, add_import_root
@@ -73,7 +73,7 @@ def _settle_child(name: str, parent_pid: int, others: tuple[socket.socket, ...] 
 def stash_process_main(
     address: Address,
     authkey: bytes,
-    max_value_bytes: int,
+    settings: StashSettings,
     ready: Connection,
     parent_pid: int,
     others: tuple[socket.socket, ...],
@@ -86,7 +86,15 @@ def stash_process_main(
         ready.close()
 
     try:
-        run_stash_server(address, authkey, max_value_bytes, on_listening, ignore_sigint=True)
+        run_stash_server(
+            address,
+            authkey,
+            settings.max_value_bytes,
+            on_listening,
+            ignore_sigint=True,
+            default_ttl=settings.default_ttl,
+            test_clock=settings.test_clock,
+        )
     except OSError as exc:
         ready.send(("failed", f"the stash server cannot listen on {address!r}: {exc.strerror or exc}"))
         ready.close()

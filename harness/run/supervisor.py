@@ -248,7 +248,11 @@ class Supervisor:
         else:
             try:
                 self.stash_config = shared_stash_config(
-                    settings.backend, settings.redis_key_ttl, settings.max_value_bytes
+                    settings.backend,
+                    key_ttl=settings.redis_key_ttl,
+                    max_value_bytes=settings.max_value_bytes,
+                    default_ttl=settings.default_ttl,
+                    test_clock=settings.test_clock,
                 )
             except StashError as exc:
                 raise StartupError(f"the stash is not usable: {exc}") from None
@@ -263,7 +267,7 @@ class Supervisor:
             args=(
                 address,
                 self._authkey,
-                self.config.stash.max_value_bytes,
+                self.config.stash,
                 writer,
                 os.getpid(),
                 tuple(self.listeners.values()),

@@ -190,11 +190,14 @@ class ManagerBackend:
 
     # -- operations -----------------------------------------------------------------------
 
-    def put(self, path: str, key: str, value: object) -> None:
+    def put(self, path: str, key: str, value: object, ttl: float | None = None) -> None:
         payload, refs = codec.dumps(value, manager_address=self.address)
         if self.max_value_bytes is not None and len(payload) > self.max_value_bytes:
             raise value_too_large(path, key, len(payload), self.max_value_bytes)
-        self._call("put", path, key, payload, refs, self._owner())
+        if ttl is None:
+            self._call("put", path, key, payload, refs, self._owner())
+        else:
+            self._call("put", path, key, payload, refs, self._owner(), ttl)
 
     def take(self, path: str, key: str, timeout: float | None) -> Any:
         # A handler timeout waits until the reply is in; the value then goes back.
@@ -230,8 +233,70 @@ class ManagerBackend:
     def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
         return list(self._call("entries", path_pattern, key_pattern))
 
+    def expired(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
+        return list(self._call("expired", path_pattern, key_pattern))
+
     def waiting(self, path: str, key: str) -> int:
         return int(self._call("waiting", path, key))
+
+    def advance_clock(self, seconds: float) -> float:
+        return float(self._call("advance_clock", seconds))
+
+    # -- tables: values are pickled here, the server only stores bytes --------------------
+
+    def table_get(self, table: str, key: str) -> tuple[bool, Any]:
+        found = self._call("table_get", table, key)
+        return (False, None) if found is None else (True, codec.loads_cell(found[1]))
+
+    def table_get_versioned(self, table: str, key: str) -> tuple[int | None, Any]:
+        found = self._call("table_get", table, key)
+        return (None, None) if found is None else (found[0], codec.loads_cell(found[1]))
+
+    def table_set(self, table: str, key: str, value: object, ttl: float | None) -> None:
+        self._call("table_set", table, key, self._cell(table, key, value), ttl)
+
+    def table_cas(self, table: str, key: str, version: int | None, value: object, ttl: float | None) -> bool:
+        return bool(self._call("table_cas", table, key, version, self._cell(table, key, value), ttl))
+
+    def table_delete(self, table: str, key: str) -> bool:
+        return bool(self._call("table_delete", table, key))
+
+    def table_pop(self, table: str, key: str) -> tuple[bool, Any]:
+        data = self._call("table_pop", table, key)
+        return (False, None) if data is None else (True, codec.loads_cell(data))
+
+    def table_append(self, table: str, key: str, item: object, ttl: float | None) -> int:
+        payload = codec.dumps(item, in_table=True)[0]
+        self._check_cell_size(table, key, len(payload))
+        return int(self._call("table_append", table, key, payload, ttl))
+
+    def table_keys(self, table: str, pattern: str) -> list[str]:
+        return list(self._call("table_keys", table, pattern))
+
+    def table_items(self, table: str, pattern: str) -> list[tuple[str, Any]]:
+        return [(key, codec.loads_cell(data)) for key, data in self._call("table_items", table, pattern)]
+
+    def table_len(self, table: str) -> int:
+        return int(self._call("table_len", table))
+
+    def table_clear(self, table: str) -> int:
+        return int(self._call("table_clear", table))
+
+    def tables(self) -> list[str]:
+        return list(self._call("tables"))
+
+    def _cell(self, table: str, key: str, value: object) -> codec.CellData:
+        data = codec.dumps_cell(value)
+        self._check_cell_size(table, key, len(data) if isinstance(data, bytes) else sum(map(len, data)))
+        return data
+
+    def _check_cell_size(self, table: str, key: str, size: int) -> None:
+        # Refused here too, so an oversized value never travels.
+        if self.max_value_bytes is not None and size > self.max_value_bytes:
+            raise ValueError(
+                f"table {table!r} value for key {key!r} is {size} bytes pickled, "
+                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
+            )
 
     def forget_process(self, identity: str) -> None:
         self._call("forget_process", identity)

@@ -16,11 +16,14 @@ import io
 import pickle
 from collections.abc import Callable
 from multiprocessing.managers import BaseProxy
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Union
 
-__all__ = ["ProxyRef", "dumps", "loads"]
+__all__ = ["CellData", "ProxyRef", "dumps", "dumps_cell", "loads", "loads_cell"]
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+CellData = Union[bytes, list[bytes]]
+"""A table value as stored: one pickle, or a list of pickled items (made by append)."""
 _PLAIN_TYPES = frozenset({str, bytes, int, float, bool, type(None)})
 
 
@@ -36,15 +39,21 @@ class ProxyRef(NamedTuple):
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, manager_address: Any) -> None:
+    def __init__(self, file: io.BytesIO, manager_address: Any, in_table: bool = False) -> None:
         super().__init__(file, _PROTOCOL)
         self.manager_address = manager_address
+        self.in_table = in_table
         self.refs: list[ProxyRef] = []
 
     def persistent_id(self, obj: Any) -> Any:
         if not isinstance(obj, BaseProxy):
             return None
         token = getattr(obj, "_token")  # noqa: B009 - private in typeshed, stable since 3.0
+        if self.in_table:
+            raise ValueError(
+                f"a manager proxy ({type(obj).__name__}) cannot be stored in a stash table: tables hold "
+                "plain values; put it in the path space with stash.put()"
+            )
         if self.manager_address is None:
             raise ValueError(f"a manager proxy ({type(obj).__name__}) can only be stashed in a manager-backed stash")
         if _same_address(token.address, self.manager_address) is False:
@@ -73,15 +82,16 @@ def _same_address(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-def dumps(value: object, manager_address: Any = None) -> tuple[bytes, tuple[ProxyRef, ...]]:
+def dumps(value: object, manager_address: Any = None, in_table: bool = False) -> tuple[bytes, tuple[ProxyRef, ...]]:
     """Pickle ``value``; return the bytes and the manager proxies found inside it.
 
-    Raises :class:`TypeError` naming the value's type when it cannot be pickled.
+    Raises :class:`TypeError` naming the value's type when it cannot be pickled, and
+    :class:`ValueError` for a proxy that cannot be stored (any proxy when ``in_table``).
     """
     if type(value) in _PLAIN_TYPES:
         return pickle.dumps(value, _PROTOCOL), ()
     buffer = io.BytesIO()
-    pickler = _Pickler(buffer, manager_address)
+    pickler = _Pickler(buffer, manager_address, in_table)
     try:
         pickler.dump(value)
     except ValueError:
@@ -109,3 +119,21 @@ def loads(payload: bytes, rebuild: Callable[[ProxyRef], Any] | None = None) -> A
     if b"harness-proxy" not in payload:
         return pickle.loads(payload)
     return _Unpickler(io.BytesIO(payload), rebuild).load()
+
+
+def dumps_cell(value: object) -> CellData:
+    """Encode a table value: a ``list`` item by item (so appends extend it), else one pickle.
+
+    >>> dumps_cell([1, 2]) == [dumps(1)[0], dumps(2)[0]]
+    True
+    """
+    if type(value) is list:
+        return [dumps(item, in_table=True)[0] for item in value]
+    return dumps(value, in_table=True)[0]
+
+
+def loads_cell(data: CellData) -> Any:
+    """Decode what :func:`dumps_cell` made."""
+    if isinstance(data, bytes):
+        return loads(data)
+    return [loads(item) for item in data]

@@ -23,11 +23,12 @@ _memory: LocalBackend | None = None
 _memory_lock = threading.Lock()
 
 
-def _memory_backend(max_value_bytes: int | None) -> LocalBackend:
+def _memory_backend(config: StashConfig) -> LocalBackend:
     global _memory
     with _memory_lock:
         if _memory is None:
-            _memory = LocalBackend(StashStore(max_value_bytes))
+            store = StashStore(config.max_value_bytes, default_ttl=config.default_ttl, test_clock=config.test_clock)
+            _memory = LocalBackend(store)
         return _memory
 
 
@@ -43,7 +44,7 @@ def open_backend(config: StashConfig, **options: Any) -> StashBackend:
             raise ValueError("a manager stash config needs its address and authkey")
         return ManagerBackend.shared(config.address, config.authkey)
     if url.kind == "memory":
-        return _memory_backend(config.max_value_bytes)
+        return _memory_backend(config)
     from .redis_backend import RedisBackend
 
     return RedisBackend.shared(
@@ -52,6 +53,8 @@ def open_backend(config: StashConfig, **options: Any) -> StashBackend:
         config.secret,
         key_ttl=config.key_ttl,
         max_value_bytes=config.max_value_bytes,
+        default_ttl=config.default_ttl,
+        test_clock=config.test_clock,
         **options,
     )
 
@@ -61,23 +64,18 @@ def env_backend() -> StashBackend:
     return open_backend(load_stash_config())
 
 
-def shared_stash_config(backend: str, key_ttl: float, max_value_bytes: int | None) -> StashConfig:
+def shared_stash_config(backend: str, **settings: Any) -> StashConfig:
     """The :class:`StashConfig` of a new run on a shared backend, checked to answer.
 
-    ``backend`` is a Redis URL (a new run: a fresh id and secret), or ``env`` to join the
+    ``backend`` is a Redis URL (a new run: a fresh id and secret; ``settings`` are the other
+    :class:`StashConfig` fields: ``key_ttl``, ``default_ttl``, ...), or ``env`` to join the
     run ``HARNESS_STASH_CONFIG`` names (another harness of a multi-machine run). Raises
     :class:`~harness.stash.StashUnavailable` naming the server when it does not answer.
     """
     if backend == "env":
         config = load_stash_config()
     else:
-        config = StashConfig(
-            backend=backend,
-            run_id=uuid.uuid4().hex,
-            secret=os.urandom(32),
-            key_ttl=key_ttl,
-            max_value_bytes=max_value_bytes,
-        )
+        config = StashConfig(backend=backend, run_id=uuid.uuid4().hex, secret=os.urandom(32), **settings)
     found = open_backend(config)
     ping = getattr(found, "ping", None)
     if ping is not None:

@@ -99,6 +99,8 @@ class StashConfig:
     secret: bytes = field(default=b"", repr=False)
     key_ttl: float = 86400.0
     max_value_bytes: int | None = None
+    default_ttl: float | None = None
+    test_clock: bool = False
 
 
 def encode_stash_config(config: StashConfig) -> str:
@@ -117,6 +119,8 @@ def encode_stash_config(config: StashConfig) -> str:
             "secret": base64.b64encode(config.secret).decode("ascii"),
             "key_ttl": config.key_ttl,
             "max_value_bytes": config.max_value_bytes,
+            "default_ttl": config.default_ttl,
+            "test_clock": config.test_clock,
         }
     )
 
@@ -151,8 +155,19 @@ def decode_stash_config(value: str, source: str = ENV_VAR) -> StashConfig:
         raise StashUnavailable(f"{source}: key_ttl must be a positive number of seconds")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise StashUnavailable(f"{source}: max_value_bytes must be a positive integer or null")
+    default_ttl, test_clock = parsed.get("default_ttl"), parsed.get("test_clock", False)
+    if default_ttl is not None and (isinstance(default_ttl, bool) or not isinstance(default_ttl, (int, float))):
+        raise StashUnavailable(f"{source}: default_ttl must be a number of seconds or null")
+    if not isinstance(test_clock, bool):
+        raise StashUnavailable(f"{source}: test_clock must be true or false")
     return StashConfig(
-        backend=str(backend), run_id=run_id, secret=raw_secret, key_ttl=float(key_ttl), max_value_bytes=limit
+        backend=str(backend),
+        run_id=run_id,
+        secret=raw_secret,
+        key_ttl=float(key_ttl),
+        max_value_bytes=limit,
+        default_ttl=None if default_ttl is None else float(default_ttl),
+        test_clock=test_clock,
     )
 
 

@@ -23,13 +23,13 @@ from typing import Any
 
 from .codec import ProxyRef
 from .errors import StashError
-from .store import Entry, EntryInfo, StashStore
+from .store import CellData, Entry, EntryInfo, StashStore
 from .wire import FrameReader, write_frame
 
 __all__ = ["SERVICE_TYPEID", "StashManager", "StashService", "run_stash_server"]
 
 SERVICE_TYPEID = "StashService"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 
 class StashService:
@@ -42,17 +42,22 @@ class StashService:
 
     def __init__(self, store: StashStore) -> None:
         self.store = store
+        store.on_expire = self._expired
 
     def describe(self) -> dict[str, Any]:
         """What a client needs to know once: the protocol version and the value limit."""
         return {"protocol": PROTOCOL_VERSION, "max_value_bytes": self.store.max_value_bytes}
 
-    def put(self, path: str, key: str, payload: bytes, refs: tuple[ProxyRef, ...], owner: str) -> None:
+    def put(
+        self, path: str, key: str, payload: bytes, refs: tuple[ProxyRef, ...], owner: str, ttl: float | None = None
+    ) -> None:
         if not (type(path) is str and type(key) is str and type(payload) is bytes and type(owner) is str):
             _check_types(path=(path, str), key=(key, str), payload=(payload, bytes), owner=(owner, str))
+        if ttl is not None:
+            _check_ttl(ttl)
         idents = self._hold(refs)
         try:
-            self.store.put(path, key, payload, idents, owner)
+            self.store.put(path, key, payload, idents, owner, ttl)
         except BaseException:
             self._drop(idents)
             raise
@@ -90,9 +95,71 @@ class StashService:
         _check_types(path_pattern=(path_pattern, str), key_pattern=(key_pattern, str))
         return self.store.entries(path_pattern, key_pattern)
 
+    def expired(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
+        _check_types(path_pattern=(path_pattern, str), key_pattern=(key_pattern, str))
+        return self.store.expired(path_pattern, key_pattern)
+
     def waiting(self, path: str, key: str) -> int:
         _check_types(path=(path, str), key=(key, str))
         return self.store.waiting(path, key)
+
+    def advance_clock(self, seconds: float) -> float:
+        return self.store.advance_clock(seconds)
+
+    def _expired(self, entry: Entry) -> None:
+        """A stored value expired: drop the proxies it held (runs under the store's mutex)."""
+        self._drop(entry.refs)
+
+    # -- tables (payloads are pickled by the client; see harness.stash.codec.dumps_cell) ---
+
+    def table_get(self, table: str, key: str) -> tuple[int, CellData] | None:
+        _check_types(table=(table, str), key=(key, str))
+        return self.store.table_get(table, key)
+
+    def table_set(self, table: str, key: str, data: CellData, ttl: float | None) -> int:
+        _check_types(table=(table, str), key=(key, str))
+        _check_cell(data, ttl)
+        return self.store.table_set(table, key, data, ttl)
+
+    def table_cas(self, table: str, key: str, version: int | None, data: CellData, ttl: float | None) -> bool:
+        _check_types(table=(table, str), key=(key, str))
+        if version is not None and type(version) is not int:
+            raise TypeError("version must be an int or None")
+        _check_cell(data, ttl)
+        return self.store.table_cas(table, key, version, data, ttl)
+
+    def table_delete(self, table: str, key: str) -> bool:
+        _check_types(table=(table, str), key=(key, str))
+        return self.store.table_delete(table, key)
+
+    def table_pop(self, table: str, key: str) -> CellData | None:
+        _check_types(table=(table, str), key=(key, str))
+        return self.store.table_pop(table, key)
+
+    def table_append(self, table: str, key: str, item: bytes, ttl: float | None) -> int:
+        _check_types(table=(table, str), key=(key, str), item=(item, bytes))
+        if ttl is not None:
+            _check_ttl(ttl)
+        return self.store.table_append(table, key, item, ttl)
+
+    def table_keys(self, table: str, pattern: str) -> list[str]:
+        _check_types(table=(table, str), pattern=(pattern, str))
+        return self.store.table_keys(table, pattern)
+
+    def table_items(self, table: str, pattern: str) -> list[tuple[str, CellData]]:
+        _check_types(table=(table, str), pattern=(pattern, str))
+        return self.store.table_items(table, pattern)
+
+    def table_len(self, table: str) -> int:
+        _check_types(table=(table, str))
+        return self.store.table_len(table)
+
+    def table_clear(self, table: str) -> int:
+        _check_types(table=(table, str))
+        return self.store.table_clear(table)
+
+    def tables(self) -> list[str]:
+        return self.store.tables()
 
     def forget_process(self, process_identity: str) -> None:
         _check_types(process_identity=(process_identity, str))
@@ -139,6 +206,20 @@ def _check_types(**arguments: tuple[object, type]) -> None:
             raise TypeError(f"{name} must be {expected.__name__}, not {type(value).__name__}")
 
 
+def _check_ttl(ttl: object) -> None:
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
+        raise TypeError(f"ttl must be a number of seconds or None, not {type(ttl).__name__}")
+
+
+def _check_cell(data: object, ttl: object) -> None:
+    if ttl is not None:
+        _check_ttl(ttl)
+    if type(data) is bytes:
+        return
+    if type(data) is not list or any(type(item) is not bytes for item in data):
+        raise TypeError("a table cell must be bytes or a list of bytes")
+
+
 def _current_server() -> Any:
     server = getattr(process.current_process(), "_manager_server", None)
     if server is None:
@@ -166,6 +247,19 @@ _SERVICE_METHODS = (
     "waiting",
     "forget_process",
     "restore",
+    "expired",
+    "advance_clock",
+    "table_get",
+    "table_set",
+    "table_cas",
+    "table_delete",
+    "table_pop",
+    "table_append",
+    "table_keys",
+    "table_items",
+    "table_len",
+    "table_clear",
+    "tables",
 )
 
 
@@ -257,6 +351,15 @@ def _undo(service: StashService, name: str, args: Any, reply: tuple[str, Any]) -
             pass
 
 
+SWEEP_INTERVAL = 1.0
+
+
+def _sweep_forever(store: StashStore) -> None:
+    tick = threading.Event()
+    while not tick.wait(SWEEP_INTERVAL):
+        store.sweep()
+
+
 class StashManager(BaseManager):
     """The manager class both the stash server and :meth:`Stash.get_queue` clients use."""
 
@@ -271,14 +374,20 @@ def run_stash_server(
     max_value_bytes: int | None = None,
     on_listening: Callable[[Any], None] | None = None,
     ignore_sigint: bool = False,
+    default_ttl: float | None = None,
+    test_clock: bool = False,
 ) -> None:
     """Serve a new stash at ``address`` until SIGTERM or SIGINT; blocks.
 
     ``on_listening`` is called with the bound address (a free port replaced by the real
-    one) once clients can connect.
+    one) once clients can connect. ``default_ttl`` and ``test_clock`` are the store's
+    (:class:`~harness.stash.store.StashStore`); a timer sweeps expired values every
+    :data:`SWEEP_INTERVAL` seconds, so an idle stash releases them too.
     """
     global _service
-    _service = StashService(StashStore(max_value_bytes))
+    store = StashStore(max_value_bytes, default_ttl=default_ttl, test_clock=test_clock)
+    _service = StashService(store)
+    threading.Thread(target=_sweep_forever, args=(store,), name="harness-stash-sweeper", daemon=True).start()
     server = _StashServer(StashManager._registry, address, authkey, "pickle")  # type: ignore[attr-defined]
 
     def stop(signum: int, frame: object) -> None:

@@ -93,6 +93,8 @@ class RedisBackend:
         *,
         key_ttl: float = 86400.0,
         max_value_bytes: int | None = None,
+        default_ttl: float | None = None,
+        test_clock: bool = False,
         lock_lease: float = 10.0,
         wait_slice: float = 5.0,
     ) -> None:
@@ -108,8 +110,11 @@ class RedisBackend:
         self.max_value_bytes = max_value_bytes
         self.lock_lease_ms = max(100, int(lock_lease * 1000))
         self.wait_slice = wait_slice
-        self.clock_offset_ms = 0
+        self.default_ttl = default_ttl
+        self.test_clock = test_clock
         self.prefix = b"harness:" + _encode(run_id) + b":"
+        self._clock_keys = [self.prefix + b"clock", self.prefix + b"deadlines", self.prefix + b"expired"]
+        self._version_key = self.prefix + b"versions"
         self._lock_key = self.prefix + b"lock"
         self._lock_wake_key = self.prefix + b"lock-wake"
         self.client = self._make_client()
@@ -120,6 +125,9 @@ class RedisBackend:
         self._acquire = self._registered(redis_scripts.ACQUIRE_LOCK)
         self._release = self._registered(redis_scripts.RELEASE_LOCK)
         self._renew = self._registered(redis_scripts.RENEW_LOCK)
+        self._sweep = self._registered(redis_scripts.SWEEP)
+        self._advance = self._registered(redis_scripts.ADVANCE_CLOCK)
+        self._table = self._registered(redis_scripts.TABLE)
         self._held: set[str] = set()
         self._held_lock = threading.Lock()
         self._renewer: threading.Thread | None = None
@@ -193,7 +201,9 @@ class RedisBackend:
         return self.prefix + kind + b":" + _encode(key) + b":" + _encode(path)
 
     def _value_keys(self, path: str, key: str) -> list[bytes]:
-        return [self._slot(b"v", path, key), self._slot(b"w", path, key), self._slot(b"z", path, key)]
+        """clock, deadlines, expired, value, wake list, waiters."""
+        slots = [self._slot(b"v", path, key), self._slot(b"w", path, key), self._slot(b"z", path, key)]
+        return self._clock_keys + slots
 
     def _sealed(self, place: bytes, value: object, path: str, key: str) -> bytes:
         payload, _refs = codec.dumps(value)
@@ -211,18 +221,26 @@ class RedisBackend:
 
     # -- values ---------------------------------------------------------------------------
 
+    def _ttl_ms(self, ttl: float | None) -> int:
+        """A TTL as the scripts take it: ms, or -1 for none."""
+        if ttl is None or math.isinf(ttl):
+            return -1
+        if not ttl > 0:
+            raise ValueError(f"a stash TTL must be a positive number of seconds, got {ttl!r}")
+        return max(1, math.ceil(ttl * 1000))
+
     def put(self, path: str, key: str, value: object, ttl: float | None = None) -> None:
         keys = self._value_keys(path, key)
-        sealed = self._sealed(keys[0], value, path, key)
-        ttl_ms = -1 if ttl is None else max(1, math.ceil(ttl * 1000))
+        ttl_ms = self._ttl_ms(self.default_ttl if ttl is None else ttl)
+        sealed = self._sealed(keys[3], value, path, key)
         with self._translated(f"the put of key {key}"):
-            stored = self._put(keys, [self.clock_offset_ms, sealed, ttl_ms, self.key_ttl_ms, self.key_ttl_ms])
+            stored = self._put(keys, [sealed, ttl_ms, self.key_ttl_ms, self.key_ttl_ms])
         if not stored:
             raise StashError(f"stash key {key} at path {path!r} already holds a value (values are write-once)")
 
     def _take_step(self, keys: list[bytes], mode: str, owner: str) -> bytes | None:
         lease_ms = int((self.wait_slice * 2 + self.url.timeout) * 1000)
-        args = [self.clock_offset_ms, mode, owner, lease_ms, self.key_ttl_ms]
+        args = [mode, owner, lease_ms, self.key_ttl_ms]
         with deferred() as pending, self._translated("a take"):
             found: bytes | None = self._take(keys, args)
         if pending.exception is not None:
@@ -234,7 +252,7 @@ class RedisBackend:
     def _restore(self, keys: list[bytes], sealed: bytes) -> None:
         """Put back a value whose taker was interrupted (lost if the key was meanwhile refilled)."""
         with self._translated("putting back an interrupted take"):
-            self._put(keys, [self.clock_offset_ms, sealed, -1, self.key_ttl_ms, self.key_ttl_ms])
+            self._put(keys, [sealed, -1, self.key_ttl_ms, self.key_ttl_ms])
 
     def take(self, path: str, key: str, timeout: float | None) -> Any:
         keys = self._value_keys(path, key)
@@ -242,7 +260,7 @@ class RedisBackend:
             found = self._take_step(keys, "take", "")
         else:
             found = self._wait_for(keys, timeout, current_owner() + "/" + uuid.uuid4().hex[:8])
-        return None if found is None else self._opened(keys[0], found, f"stash value of key {key} at path {path!r}")
+        return None if found is None else self._opened(keys[3], found, f"stash value of key {key} at path {path!r}")
 
     def _wait_for(self, keys: list[bytes], timeout: float, waiter: str) -> bytes | None:
         deadline = time.monotonic() + timeout
@@ -252,7 +270,7 @@ class RedisBackend:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                self._block_pop(keys[1], min(remaining, self.wait_slice))
+                self._block_pop(keys[4], min(remaining, self.wait_slice))
                 found = self._take_step(keys, "wait", waiter)
         finally:
             if found is None:
@@ -291,7 +309,7 @@ class RedisBackend:
             found: list[EntryInfo] = []
             for start in range(0, len(named), _INFO_BATCH):
                 batch = named[start : start + _INFO_BATCH]
-                reply = self._entry_info([name for name, _, _ in batch], [self.clock_offset_ms])
+                reply = self._entry_info(self._clock_keys + [name for name, _, _ in batch], [])
                 now = int(reply[0])
                 for index, size, created, deadline in reply[1:]:
                     _name, path, key = batch[int(index) - 1]
@@ -299,7 +317,33 @@ class RedisBackend:
         return found
 
     def _entry(self, path: str, key: str, size: int, now: int, created: int, deadline: int) -> EntryInfo:
-        return EntryInfo(path, key, max(0, size - MAC_BYTES), max(0.0, (now - created) / 1000))
+        expires_in = None if not deadline else (deadline - now) / 1000
+        return EntryInfo(path, key, max(0, size - MAC_BYTES), max(0.0, (now - created) / 1000), expires_in)
+
+    def expired(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
+        head = self.prefix + b"v:"
+        with self._translated("a listing of expired values"):
+            reply = self._sweep(self._clock_keys, [])
+        now, found = int(reply[0]), []
+        for record in reply[1:]:
+            created, deadline, size, name = bytes(record).split(b":", 3)
+            if not name.startswith(head):
+                continue
+            key, _, path = name[len(head) :].decode("utf-8", "surrogatepass").partition(":")
+            if fnmatch.fnmatchcase(key, key_pattern) and fnmatch.fnmatchcase(path, path_pattern):
+                found.append(self._entry(path, key, int(size), now, int(created), int(deadline)))
+        return found
+
+    def advance_clock(self, seconds: float) -> float:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError(f"seconds must be a number, not {type(seconds).__name__}")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"the stash clock only moves forward by a finite number of seconds, got {seconds!r}")
+        if seconds and not self.test_clock:
+            raise StashError("this run's stash clock cannot be advanced: set stash.test_clock to true in its config")
+        with self._translated("moving the stash clock"):
+            offset = int(self._advance(self._clock_keys, [math.ceil(seconds * 1000), self.key_ttl_ms]))
+        return offset / 1000
 
     def waiting(self, path: str, key: str) -> int:
         with self._translated("counting waiters"):
@@ -365,6 +409,100 @@ class RedisBackend:
                 with self._held_lock:
                     self._held.discard(owner)
                 _logger.warning("the stash lock's lease ran out before it was renewed; another holder may have it")
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def _table_keys(self, table: str) -> list[bytes]:
+        return [*self._clock_keys, self.prefix + b"t:" + _encode(table), self._version_key]
+
+    def _cell_place(self, table: str, key: str) -> bytes:
+        return self.prefix + b"t:" + _encode(table) + b"\0" + _encode(key)
+
+    def _table_call(self, table: str, *args: object) -> Any:
+        with self._translated(f"an operation on table {table!r}"):
+            return self._table(self._table_keys(table), list(args))
+
+    def _seal_cell(self, table: str, key: str, value: object) -> bytes:
+        payload = codec.dumps(value, in_table=True)[0]
+        if self.max_value_bytes is not None and len(payload) > self.max_value_bytes:
+            raise ValueError(
+                f"table {table!r} value for key {key!r} is {len(payload)} bytes pickled, "
+                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
+            )
+        return seal(self._secret, self._cell_place(table, key), payload)
+
+    def _open_cell(self, table: str, key: str, sealed: bytes) -> Any:
+        return self._opened(self._cell_place(table, key), bytes(sealed), f"value of table {table!r} key {key!r}")
+
+    def table_get(self, table: str, key: str) -> tuple[bool, Any]:
+        version, value = self.table_get_versioned(table, key)
+        return (version is not None, value)
+
+    def table_get_versioned(self, table: str, key: str) -> tuple[int | None, Any]:
+        found = self._table_call(table, "get", key)
+        if not found:
+            return (None, None)
+        return int(found[0]), self._open_cell(table, key, found[1])
+
+    def table_set(self, table: str, key: str, value: object, ttl: float | None) -> None:
+        self._table_call(table, "set", key, self._seal_cell(table, key, value), self._ttl_ms(ttl), self.key_ttl_ms)
+
+    def table_cas(self, table: str, key: str, version: int | None, value: object, ttl: float | None) -> bool:
+        sealed = self._seal_cell(table, key, value)
+        expected = "" if version is None else str(version)
+        return bool(self._table_call(table, "cas", key, expected, sealed, self._ttl_ms(ttl), self.key_ttl_ms))
+
+    def table_delete(self, table: str, key: str) -> bool:
+        return bool(self._table_call(table, "delete", key)[0])
+
+    def table_pop(self, table: str, key: str) -> tuple[bool, Any]:
+        found = self._table_call(table, "delete", key)
+        if not found[0]:
+            return (False, None)
+        return (True, self._open_cell(table, key, found[1]))
+
+    def table_append(self, table: str, key: str, item: object, ttl: float | None) -> int:
+        # Optimistic: read the list and its version, write it back only if nobody wrote meanwhile.
+        codec.dumps(item, in_table=True)
+        while True:
+            version, current = self.table_get_versioned(table, key)
+            if version is not None and type(current) is not list:
+                raise StashError(
+                    f"table {table!r} key {key!r} holds a {type(current).__name__}, not a list: cannot append to it"
+                )
+            items = [*(current or []), item]
+            if self.table_cas(table, key, version, items, ttl):
+                return len(items)
+
+    def _table_scan(self, table: str) -> list[tuple[str, bytes]]:
+        reply = self._table_call(table, "scan")
+        return [
+            (bytes(reply[i]).decode("utf-8", "surrogatepass"), bytes(reply[i + 2])) for i in range(0, len(reply), 3)
+        ]
+
+    def table_keys(self, table: str, pattern: str) -> list[str]:
+        return [key for key, _ in self._table_scan(table) if fnmatch.fnmatchcase(key, pattern)]
+
+    def table_items(self, table: str, pattern: str) -> list[tuple[str, Any]]:
+        return [
+            (key, self._open_cell(table, key, sealed))
+            for key, sealed in self._table_scan(table)
+            if fnmatch.fnmatchcase(key, pattern)
+        ]
+
+    def table_len(self, table: str) -> int:
+        return len(self._table_scan(table))
+
+    def table_clear(self, table: str) -> int:
+        return int(self._table_call(table, "clear"))
+
+    def tables(self) -> list[str]:
+        head = self.prefix + b"t:"
+        with self._translated("listing tables"):
+            names = [bytes(name)[len(head) :] for name in self.client.scan_iter(match=_redis_literal(head) + b"*")]
+        return sorted(
+            table for table in (name.decode("utf-8", "surrogatepass") for name in names) if self.table_len(table)
+        )
 
     # -- queues ---------------------------------------------------------------------------
 

@@ -1,10 +1,14 @@
 """The Lua scripts that make each Redis stash operation one atomic step.
 
-A value lives in a hash ``{p: signed payload, c: created ms, d: deadline ms or 0}``. Times
-come from Redis's own ``TIME`` (plus the run's clock offset, ``ARGV[1]`` of the scripts that
-read it), so every machine of a run agrees on ages and expiry. Blocked takes register in a
-sorted set (score: the real time their lease ends) and sleep in ``BLPOP`` on a per-key wake
-list; a put that finds registered takers pushes one wake token there.
+A value lives in a hash ``{p: sealed payload, c: created ms, d: deadline ms or 0}``. Times
+come from Redis's own ``TIME`` plus the run's clock offset (the key ``KEYS[1]`` of every
+script that reads the clock), so every machine of a run agrees on ages and expiry, and a
+test that advances the clock moves it for all of them. Deadlines are also kept in a sorted
+set; an expired value is recorded (for ``expired()``) and deleted by whichever script meets
+it first. Redis's own ``PEXPIRE`` is only the backstop that removes a crashed run's keys.
+
+Blocked takes register in a sorted set (score: the real time their lease ends) and sleep in
+``BLPOP`` on a per-key wake list; a put that finds registered takers pushes a wake token.
 
 >>> "HSET" in PUT     # doctest: +SKIP
 True
@@ -12,91 +16,224 @@ True
 
 from __future__ import annotations
 
-__all__ = ["ACQUIRE_LOCK", "ENTRY_INFO", "PUT", "RELEASE_LOCK", "RENEW_LOCK", "TAKE", "WAITING"]
+__all__ = [
+    "ACQUIRE_LOCK",
+    "ADVANCE_CLOCK",
+    "ENTRY_INFO",
+    "PUT",
+    "RELEASE_LOCK",
+    "RENEW_LOCK",
+    "SWEEP",
+    "TABLE",
+    "TAKE",
+    "WAITING",
+]
 
-# now(offset): Redis time in ms plus the run's clock offset; real: without it.
-_NOW = """
+EXPIRED_KEPT = 1024
+
+# KEYS[1] clock, KEYS[2] deadlines, KEYS[3] expired records. Defines real, now, record, sweep.
+_CLOCK = f"""
 local t = redis.call('TIME')
 local real = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local now = real + tonumber(ARGV[1])
+local now = real + tonumber(redis.call('GET', KEYS[1]) or '0')
+local function record(name, size, created, deadline)
+  redis.call('RPUSH', KEYS[3], created .. ':' .. deadline .. ':' .. size .. ':' .. name)
+  redis.call('LTRIM', KEYS[3], -{EXPIRED_KEPT}, -1)
+end
+local function expire(name)
+  local f = redis.call('HMGET', name, 'c', 'd')
+  if f[1] then record(name, redis.call('HSTRLEN', name, 'p'), f[1], f[2]) end
+  redis.call('DEL', name)
+  redis.call('ZREM', KEYS[2], name)
+end
+local function sweep()
+  local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
+  for _, name in ipairs(due) do expire(name) end
+  return #due
+end
 """
 
-# KEYS: value, wake list, waiters. ARGV: offset, payload, ttl ms (-1: none), key ttl ms, wake ttl ms.
-# Returns 1 when stored, 0 when a live value holds the key.
+# KEYS: clock, deadlines, expired, value, wake list, waiters.
+# ARGV: payload, ttl ms (-1: none), key ttl ms, wake ttl ms. 1 when stored, 0 when held.
 PUT = (
-    _NOW
+    _CLOCK
     + """
-local d = redis.call('HGET', KEYS[1], 'd')
+local d = redis.call('HGET', KEYS[4], 'd')
 if d then
   d = tonumber(d)
   if d == 0 or d > now then return 0 end
-  redis.call('DEL', KEYS[1])
+  expire(KEYS[4])
 end
-local ttl = tonumber(ARGV[3])
-local expire = tonumber(ARGV[4])
+local ttl = tonumber(ARGV[2])
 local deadline = 0
 if ttl >= 0 then
   deadline = now + ttl
-  if ttl + 1000 < expire then expire = ttl + 1000 end
+  redis.call('ZADD', KEYS[2], deadline, KEYS[4])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', now, 'd', deadline)
-redis.call('PEXPIRE', KEYS[1], expire)
-if redis.call('ZCARD', KEYS[3]) > 0 then
-  redis.call('RPUSH', KEYS[2], '1')
-  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('HSET', KEYS[4], 'p', ARGV[1], 'c', now, 'd', deadline)
+redis.call('PEXPIRE', KEYS[4], ARGV[3])
+if redis.call('ZCARD', KEYS[6]) > 0 then
+  redis.call('RPUSH', KEYS[5], '1')
+  redis.call('PEXPIRE', KEYS[5], ARGV[4])
 end
 return 1
 """
 )
 
-# KEYS: value, wake list, waiters. ARGV: offset, mode, waiter id, lease ms, key ttl ms.
-# mode "take": take if present. "wait": take, else register (or renew) as a blocked taker.
-# "leave": unregister, and take if present. Returns the payload or nil.
+# KEYS: clock, deadlines, expired, value, wake list, waiters.
+# ARGV: mode, waiter id, lease ms, key ttl ms. mode "take": take if present. "wait": take,
+# else register (or renew) as a blocked taker. "leave": unregister, and take if present.
 TAKE = (
-    _NOW
+    _CLOCK
     + """
-local found = redis.call('HMGET', KEYS[1], 'p', 'd')
+local found = redis.call('HMGET', KEYS[4], 'p', 'd')
 local payload = false
 if found[1] then
-  redis.call('DEL', KEYS[1])
   local d = tonumber(found[2])
-  if d == 0 or d > now then payload = found[1] end
+  if d == 0 or d > now then
+    payload = found[1]
+    redis.call('DEL', KEYS[4])
+    if d ~= 0 then redis.call('ZREM', KEYS[2], KEYS[4]) end
+  else
+    expire(KEYS[4])
+  end
 end
-local mode = ARGV[2]
+local mode = ARGV[1]
 if mode == 'take' then return payload end
 if mode == 'wait' and not payload then
-  redis.call('ZADD', KEYS[3], real + tonumber(ARGV[4]), ARGV[3])
-  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+  redis.call('ZADD', KEYS[6], real + tonumber(ARGV[3]), ARGV[2])
+  redis.call('PEXPIRE', KEYS[6], ARGV[4])
   return payload
 end
-redis.call('ZREM', KEYS[3], ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', real)
-if redis.call('ZCARD', KEYS[3]) == 0 then redis.call('DEL', KEYS[2]) end
+redis.call('ZREM', KEYS[6], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', real)
+if redis.call('ZCARD', KEYS[6]) == 0 then redis.call('DEL', KEYS[5]) end
 return payload
 """
 )
 
-# KEYS: waiters. Returns how many blocked takers hold a live lease.
+# KEYS: waiters. How many blocked takers hold a live lease.
 WAITING = """
 local t = redis.call('TIME')
 local real = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZCOUNT', KEYS[1], '(' .. real, '+inf')
 """
 
-# KEYS: the value hashes to describe. ARGV: offset.
-# Returns {now, {index, payload size, created, deadline}...} for the live ones.
+# KEYS: clock, deadlines, expired, then the value hashes to describe.
+# Returns {now, {index, sealed size, created, deadline}...} for the live ones (index from 1).
 ENTRY_INFO = (
-    _NOW
+    _CLOCK
     + """
+sweep()
 local out = {now}
-for i, key in ipairs(KEYS) do
-  local f = redis.call('HMGET', key, 'c', 'd')
+for i = 4, #KEYS do
+  local f = redis.call('HMGET', KEYS[i], 'c', 'd')
   if f[1] then
     local d = tonumber(f[2])
     if d == 0 or d > now then
-      table.insert(out, {i, redis.call('HSTRLEN', key, 'p'), tonumber(f[1]), d})
+      table.insert(out, {i - 3, redis.call('HSTRLEN', KEYS[i], 'p'), tonumber(f[1]), d})
     end
   end
+end
+return out
+"""
+)
+
+# KEYS: clock, deadlines, expired. Sweeps; returns {now, records...}.
+SWEEP = (
+    _CLOCK
+    + """
+sweep()
+local out = {now}
+for _, item in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do table.insert(out, item) end
+return out
+"""
+)
+
+# KEYS: clock, deadlines, expired. ARGV: ms to add, key ttl ms. Returns the new offset (ms).
+ADVANCE_CLOCK = (
+    _CLOCK
+    + """
+local offset = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+now = real + offset
+sweep()
+return offset
+"""
+)
+
+# Tables: one hash per table, fields "v:KEY" (sealed value), "n:KEY" (version), "d:KEY"
+# (deadline ms, 0: none); versions come from one counter per run.
+# KEYS: clock, deadlines, expired, table hash, version counter.
+# ARGV[1] op, then per op:
+#   get KEY                         -> {version, sealed} or nil
+#   set KEY SEALED TTL KEYTTL       -> version
+#   cas KEY EXPECTED SEALED TTL KEYTTL (EXPECTED '' = absent) -> version or 0
+#   delete KEY                      -> {1, sealed} or {0}
+#   scan                            -> {key, version, sealed, ...} of live keys
+#   clear                           -> count of live keys removed
+TABLE = (
+    _CLOCK
+    + """
+local h = KEYS[4]
+local op = ARGV[1]
+local function live(key)
+  local d = redis.call('HGET', h, 'd:' .. key)
+  if not d then return false end
+  d = tonumber(d)
+  if d ~= 0 and d <= now then
+    redis.call('HDEL', h, 'v:' .. key, 'n:' .. key, 'd:' .. key)
+    return false
+  end
+  return true
+end
+local function write(key, sealed, ttl, keyttl)
+  local version = redis.call('INCR', KEYS[5])
+  redis.call('PEXPIRE', KEYS[5], keyttl)
+  local deadline = 0
+  if tonumber(ttl) >= 0 then deadline = now + tonumber(ttl) end
+  redis.call('HSET', h, 'v:' .. key, sealed, 'n:' .. key, version, 'd:' .. key, deadline)
+  redis.call('PEXPIRE', h, keyttl)
+  return version
+end
+if op == 'get' then
+  if not live(ARGV[2]) then return false end
+  local f = redis.call('HMGET', h, 'n:' .. ARGV[2], 'v:' .. ARGV[2])
+  return {tonumber(f[1]), f[2]}
+elseif op == 'set' then
+  return write(ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+elseif op == 'cas' then
+  local current = ''
+  if live(ARGV[2]) then current = redis.call('HGET', h, 'n:' .. ARGV[2]) end
+  if current ~= ARGV[3] then return 0 end
+  return write(ARGV[2], ARGV[4], ARGV[5], ARGV[6])
+elseif op == 'delete' then
+  if not live(ARGV[2]) then return {0} end
+  local sealed = redis.call('HGET', h, 'v:' .. ARGV[2])
+  redis.call('HDEL', h, 'v:' .. ARGV[2], 'n:' .. ARGV[2], 'd:' .. ARGV[2])
+  return {1, sealed}
+end
+local out = {}
+local count = 0
+local fields = redis.call('HKEYS', h)
+for _, field in ipairs(fields) do
+  if string.sub(field, 1, 2) == 'd:' then
+    local key = string.sub(field, 3)
+    if live(key) then
+      count = count + 1
+      if op == 'scan' then
+        local f = redis.call('HMGET', h, 'n:' .. key, 'v:' .. key)
+        table.insert(out, key)
+        table.insert(out, tonumber(f[1]))
+        table.insert(out, f[2])
+      end
+    end
+  end
+end
+if op == 'clear' then
+  redis.call('DEL', h)
+  return count
 end
 return out
 """
