@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from .errors import StashUnavailable
-from .url import MANAGER, parse_backend_url
+from .url import MANAGER, parse_backend_url, redact_url
 
 __all__ = [
     "ENV_VAR",
@@ -101,6 +101,9 @@ class StashConfig:
     max_value_bytes: int | None = None
     default_ttl: float | None = None
     test_clock: bool = False
+
+    def __repr__(self) -> str:
+        return f"StashConfig(backend={redact_url(self.backend)!r}, address={self.address!r}, run_id={self.run_id!r})"
 
 
 def encode_stash_config(config: StashConfig) -> str:
