@@ -42,11 +42,12 @@ class RedisServer:
         acl: tuple[str, ...] = (),
         tls: tuple[Path, Path, Path] | None = None,
         prefix: tuple[str, ...] = (),
+        port: int | None = None,
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.bind = bind
-        self.port = free_port(bind)
+        self.port = port if port is not None else free_port(bind)
         self.socket_path = directory / "redis.sock"
         self.password = password
         self.acl = acl
