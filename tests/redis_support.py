@@ -43,6 +43,8 @@ class RedisServer:
         tls: tuple[Path, Path, Path] | None = None,
         prefix: tuple[str, ...] = (),
         port: int | None = None,
+        fsync: str = "always",
+        persist: bool = True,
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -52,6 +54,8 @@ class RedisServer:
         self.password = password
         self.acl = acl
         self.tls = tls
+        self.fsync = fsync
+        self.persist = persist
         self.prefix = prefix  # e.g. ("ip", "netns", "exec", "ns1") to run it elsewhere
         self.process: subprocess.Popen[bytes] | None = None
         self.log = directory / "redis.log"
@@ -73,8 +77,8 @@ class RedisServer:
             f"dir {self.directory}",
             f"unixsocket {self.socket_path}",
             "unixsocketperm 700",
-            "appendonly yes",
-            "appendfsync always",
+            f"appendonly {'yes' if self.persist else 'no'}",
+            f"appendfsync {self.fsync}",
             'save ""',
             "daemonize no",
             'logfile ""',

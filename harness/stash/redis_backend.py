@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextvars
 import fnmatch
+import hashlib
 import logging
 import math
+import os
 import queue
 import threading
 import time
@@ -50,6 +52,7 @@ _logger = logging.getLogger("harness.stash.redis")
 _loading: contextvars.ContextVar[RedisBackend | None] = contextvars.ContextVar("harness_redis_loading", default=None)
 _GLOB = frozenset("*?[")
 _INFO_BATCH = 500
+_MAX_IDLE = 32
 
 
 def _redis_literal(text: bytes) -> bytes:
@@ -118,7 +121,10 @@ class RedisBackend:
         self._lock_key = self.prefix + b"lock"
         self._lock_wake_key = self.prefix + b"lock-wake"
         self.client = self._make_client()
-        self._put = self.client.register_script(redis_scripts.PUT)
+        self._idle: list[Any] = []
+        self._idle_lock = threading.Lock()
+        self._idle_pid = os.getpid()
+        self._put = self._registered(redis_scripts.PUT)
         self._take = self._registered(redis_scripts.TAKE)
         self._waiting = self._registered(redis_scripts.WAITING)
         self._entry_info = self._registered(redis_scripts.ENTRY_INFO)
@@ -133,8 +139,47 @@ class RedisBackend:
         self._renewer: threading.Thread | None = None
         self._renewer_stop = threading.Event()
 
-    def _registered(self, script: str) -> Any:
-        return self.client.register_script(script)
+    def _registered(self, script: str) -> _Script:
+        return _Script(self, script)
+
+    # -- connections ----------------------------------------------------------------------
+    #
+    # The hot path skips redis-py's client layer (retries, events, metrics: most of the cost
+    # of a command on a busy machine) and talks to a pooled Connection directly: one write,
+    # one read per operation.
+
+    def _borrow(self) -> Any:
+        with self._idle_lock:
+            if self._idle_pid != os.getpid():  # forked: the parent's sockets are not ours
+                self._idle, self._idle_pid = [], os.getpid()
+            if self._idle:
+                return self._idle.pop()
+        return self.client.connection_pool.make_connection()
+
+    def _give_back(self, connection: Any) -> None:
+        with self._idle_lock:
+            if len(self._idle) < _MAX_IDLE and self._idle_pid == os.getpid():
+                self._idle.append(connection)
+                return
+        connection.disconnect()
+
+    def _command(self, *args: Any, read_timeout: float | None = None) -> Any:
+        """Send one command on a pooled connection and return its reply (errors raised)."""
+        connection = self._borrow()
+        try:
+            connection.send_command(*args)
+            if read_timeout is None:
+                reply = connection.read_response()
+            else:
+                reply = connection.read_response(timeout=read_timeout)
+        except redis.ResponseError:
+            self._give_back(connection)  # an error reply leaves the connection in step
+            raise
+        except BaseException:
+            connection.disconnect()  # a reply may still be on its way: never reuse it
+            raise
+        self._give_back(connection)
+        return reply
 
     def _make_client(self) -> redis.Redis:
         url = self.url
@@ -281,17 +326,8 @@ class RedisBackend:
     def _block_pop(self, key: bytes, seconds: float) -> bytes | None:
         """``BLPOP key seconds`` whose reply may take that long (plus the usual timeout)."""
         seconds = max(seconds, 0.001)
-        pool = self.client.connection_pool
         with self._translated("a blocking wait"):
-            connection: Any = pool.get_connection()
-            try:
-                connection.send_command("BLPOP", key, f"{seconds:.3f}")
-                reply = connection.read_response(timeout=seconds + self.url.timeout)
-            except BaseException:
-                connection.disconnect()
-                raise
-            finally:
-                pool.release(connection)
+            reply = self._command("BLPOP", key, f"{seconds:.3f}", read_timeout=seconds + self.url.timeout)
         return None if reply is None else bytes(reply[1])
 
     def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
@@ -512,7 +548,27 @@ class RedisBackend:
     def close(self) -> None:
         """Close the connections (they reopen if the backend is used again)."""
         self._renewer_stop.set()
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.disconnect()
         self.client.close()
+
+
+class _Script:
+    """A Lua script run with ``EVALSHA`` (loaded on a ``NOSCRIPT`` reply, e.g. after a restart)."""
+
+    def __init__(self, backend: RedisBackend, text: str) -> None:
+        self._backend = backend
+        self.text = text
+        self.sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+    def __call__(self, keys: list[bytes], args: list[Any]) -> Any:
+        try:
+            return self._backend._command("EVALSHA", self.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            self._backend._command("SCRIPT", "LOAD", self.text)
+            return self._backend._command("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
 def _renew_leases(ref: weakref.ReferenceType[RedisBackend]) -> None:

@@ -31,11 +31,16 @@ __all__ = [
 
 EXPIRED_KEPT = 1024
 
-# KEYS[1] clock, KEYS[2] deadlines, KEYS[3] expired records. Defines real, now, record, sweep.
+# KEYS[1] clock, KEYS[2] deadlines, KEYS[3] expired records. Defines tick (reads the clock
+# into real and now, once: a take of a value without deadline never needs it), record, sweep.
 _CLOCK = f"""
-local t = redis.call('TIME')
-local real = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local now = real + tonumber(redis.call('GET', KEYS[1]) or '0')
+local real, now
+local function tick()
+  if real then return end
+  local t = redis.call('TIME')
+  real = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  now = real + tonumber(redis.call('GET', KEYS[1]) or '0')
+end
 local function record(name, size, created, deadline)
   redis.call('RPUSH', KEYS[3], created .. ':' .. deadline .. ':' .. size .. ':' .. name)
   redis.call('LTRIM', KEYS[3], -{EXPIRED_KEPT}, -1)
@@ -47,6 +52,7 @@ local function expire(name)
   redis.call('ZREM', KEYS[2], name)
 end
 local function sweep()
+  tick()
   local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
   for _, name in ipairs(due) do expire(name) end
   return #due
@@ -58,6 +64,7 @@ end
 PUT = (
     _CLOCK
     + """
+tick()
 local d = redis.call('HGET', KEYS[4], 'd')
 if d then
   d = tonumber(d)
@@ -91,6 +98,7 @@ local found = redis.call('HMGET', KEYS[4], 'p', 'd')
 local payload = false
 if found[1] then
   local d = tonumber(found[2])
+  if d ~= 0 then tick() end
   if d == 0 or d > now then
     payload = found[1]
     redis.call('DEL', KEYS[4])
@@ -101,6 +109,7 @@ if found[1] then
 end
 local mode = ARGV[1]
 if mode == 'take' then return payload end
+tick()
 if mode == 'wait' and not payload then
   redis.call('ZADD', KEYS[6], real + tonumber(ARGV[3]), ARGV[2])
   redis.call('PEXPIRE', KEYS[6], ARGV[4])
@@ -155,6 +164,7 @@ return out
 ADVANCE_CLOCK = (
     _CLOCK
     + """
+tick()
 local offset = redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 now = real + offset
@@ -176,6 +186,7 @@ return offset
 TABLE = (
     _CLOCK
     + """
+tick()
 local h = KEYS[4]
 local op = ARGV[1]
 local function live(key)
