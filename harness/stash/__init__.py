@@ -9,7 +9,8 @@
 
 from .api import Stash, StashLock
 from .backend import LocalBackend, StashBackend
-from .envconfig import ENV_VAR, load_env_config, store_env_config
+from .connect import open_backend
+from .envconfig import ENV_VAR, StashConfig, load_env_config, load_stash_config, store_env_config
 from .errors import StashError, StashUnavailable
 from .store import EntryInfo, StashStore
 
@@ -19,10 +20,13 @@ __all__ = [
     "LocalBackend",
     "Stash",
     "StashBackend",
+    "StashConfig",
     "StashError",
     "StashLock",
     "StashStore",
     "StashUnavailable",
     "load_env_config",
+    "load_stash_config",
+    "open_backend",
     "store_env_config",
 ]
