@@ -42,6 +42,7 @@ from ..net.interrupts import deferred
 from . import codec, redis_scripts
 from .client import current_owner
 from .errors import StashError, StashUnavailable
+from .redis_wire import RespConnection
 from .seal import MAC_BYTES, open_sealed, seal
 from .store import EntryInfo, value_too_large
 from .url import BackendURL, describe_endpoint, parse_backend_url
@@ -87,6 +88,7 @@ class RedisBackend:
 
     _shared: ClassVar[dict[tuple[str, str, bytes], RedisBackend]] = {}
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+    _all: ClassVar[weakref.WeakSet[RedisBackend]] = weakref.WeakSet()
 
     def __init__(
         self,
@@ -121,9 +123,8 @@ class RedisBackend:
         self._lock_key = self.prefix + b"lock"
         self._lock_wake_key = self.prefix + b"lock-wake"
         self.client = self._make_client()
-        self._idle: list[Any] = []
+        self._idle: list[RespConnection] = []
         self._idle_lock = threading.Lock()
-        self._idle_pid = os.getpid()
         self._put = self._registered(redis_scripts.PUT)
         self._take = self._registered(redis_scripts.TAKE)
         self._waiting = self._registered(redis_scripts.WAITING)
@@ -138,6 +139,7 @@ class RedisBackend:
         self._held_lock = threading.Lock()
         self._renewer: threading.Thread | None = None
         self._renewer_stop = threading.Event()
+        RedisBackend._all.add(self)
 
     def _registered(self, script: str) -> _Script:
         return _Script(self, script)
@@ -145,41 +147,68 @@ class RedisBackend:
     # -- connections ----------------------------------------------------------------------
     #
     # The hot path skips redis-py's client layer (retries, events, metrics: most of the cost
-    # of a command on a busy machine) and talks to a pooled Connection directly: one write,
-    # one read per operation.
+    # of a command on a busy machine) and uses pooled lean connections (:mod:`.redis_wire`):
+    # one write, one read per operation.
 
-    def _borrow(self) -> Any:
+    def _borrow(self) -> RespConnection:
         with self._idle_lock:
-            if self._idle_pid != os.getpid():  # forked: the parent's sockets are not ours
-                self._idle, self._idle_pid = [], os.getpid()
             if self._idle:
                 return self._idle.pop()
-        return self.client.connection_pool.make_connection()
+        try:
+            return RespConnection(self.url)
+        except (redis.RedisError, OSError) as exc:
+            raise self._stash_error(exc, "connecting") from None
 
-    def _give_back(self, connection: Any) -> None:
+    def _give_back(self, connection: RespConnection) -> None:
         with self._idle_lock:
-            if len(self._idle) < _MAX_IDLE and self._idle_pid == os.getpid():
+            if len(self._idle) < _MAX_IDLE:
                 self._idle.append(connection)
                 return
-        connection.disconnect()
+        connection.close()
 
-    def _command(self, *args: Any, read_timeout: float | None = None) -> Any:
-        """Send one command on a pooled connection and return its reply (errors raised)."""
+    def _forget_inherited(self) -> None:
+        # After fork the child must not share the parent's sockets (nor their locks).
+        self._idle = []
+        self._idle_lock = threading.Lock()
+        self._held_lock = threading.Lock()
+        self._held = set()
+        self._renewer = None
+
+    def _command(self, *args: Any, what: str = "a stash operation", read_timeout: float | None = None) -> Any:
+        """Send one command on a pooled connection and return its reply; errors as stash errors.
+
+        A ``NOSCRIPT`` reply is raised as is, for :class:`_Script` to load the script.
+        """
         connection = self._borrow()
         try:
-            connection.send_command(*args)
-            if read_timeout is None:
-                reply = connection.read_response()
-            else:
-                reply = connection.read_response(timeout=read_timeout)
-        except redis.ResponseError:
-            self._give_back(connection)  # an error reply leaves the connection in step
+            reply = connection.call(*args, timeout=read_timeout)
+        except redis.exceptions.NoScriptError:
+            self._give_back(connection)
             raise
+        except redis.ResponseError as exc:
+            self._give_back(connection)  # an error reply leaves the connection in step
+            raise self._stash_error(exc, what) from None
+        except (redis.RedisError, OSError) as exc:
+            connection.close()  # a reply may still be on its way: never reuse it
+            raise self._stash_error(exc, what) from None
         except BaseException:
-            connection.disconnect()  # a reply may still be on its way: never reuse it
+            connection.close()
             raise
         self._give_back(connection)
         return reply
+
+    def _stash_error(self, exc: BaseException, what: str) -> BaseException:
+        """A client error as the stash error that names the server (never its password)."""
+        if isinstance(exc, redis.AuthenticationError):
+            return StashUnavailable(f"the Redis stash at {self.endpoint} refused the credentials ({what})")
+        if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, OSError)):
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return StashUnavailable(
+                f"the Redis stash at {self.endpoint} is unreachable or did not answer in time during {what} ({detail})"
+            )
+        if isinstance(exc, redis.ResponseError):
+            return StashError(f"the Redis stash at {self.endpoint} refused {what}: {exc}")
+        return exc
 
     def _make_client(self) -> redis.Redis:
         url = self.url
@@ -225,15 +254,8 @@ class RedisBackend:
         """Redis client errors as stash errors that name the server (never its password)."""
         try:
             yield
-        except redis.AuthenticationError:
-            raise StashUnavailable(f"the Redis stash at {self.endpoint} refused the credentials ({what})") from None
-        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            raise StashUnavailable(
-                f"the Redis stash at {self.endpoint} is unreachable or did not answer in time during {what} ({detail})"
-            ) from None
-        except redis.ResponseError as exc:
-            raise StashError(f"the Redis stash at {self.endpoint} refused {what}: {exc}") from None
+        except (redis.RedisError, OSError) as exc:
+            raise self._stash_error(exc, what) from None
 
     def ping(self) -> None:
         """Check that the server answers and accepts our credentials; :class:`StashUnavailable` if not."""
@@ -278,16 +300,15 @@ class RedisBackend:
         keys = self._value_keys(path, key)
         ttl_ms = self._ttl_ms(self.default_ttl if ttl is None else ttl)
         sealed = self._sealed(keys[3], value, path, key)
-        with self._translated(f"the put of key {key}"):
-            stored = self._put(keys, [sealed, ttl_ms, self.key_ttl_ms, self.key_ttl_ms])
+        stored = self._put(keys, [sealed, ttl_ms, self.key_ttl_ms, self.key_ttl_ms], "a put")
         if not stored:
             raise StashError(f"stash key {key} at path {path!r} already holds a value (values are write-once)")
 
     def _take_step(self, keys: list[bytes], mode: str, owner: str) -> bytes | None:
         lease_ms = int((self.wait_slice * 2 + self.url.timeout) * 1000)
         args = [mode, owner, lease_ms, self.key_ttl_ms]
-        with deferred() as pending, self._translated("a take"):
-            found: bytes | None = self._take(keys, args)
+        with deferred() as pending:
+            found: bytes | None = self._take(keys, args, "a take")
         if pending.exception is not None:
             if found is not None:
                 self._restore(keys, found)
@@ -326,8 +347,9 @@ class RedisBackend:
     def _block_pop(self, key: bytes, seconds: float) -> bytes | None:
         """``BLPOP key seconds`` whose reply may take that long (plus the usual timeout)."""
         seconds = max(seconds, 0.001)
-        with self._translated("a blocking wait"):
-            reply = self._command("BLPOP", key, f"{seconds:.3f}", read_timeout=seconds + self.url.timeout)
+        reply = self._command(
+            "BLPOP", key, f"{seconds:.3f}", what="a blocking wait", read_timeout=seconds + self.url.timeout
+        )
         return None if reply is None else bytes(reply[1])
 
     def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
@@ -551,7 +573,7 @@ class RedisBackend:
         with self._idle_lock:
             idle, self._idle = self._idle, []
         for connection in idle:
-            connection.disconnect()
+            connection.close()
         self.client.close()
 
 
@@ -563,12 +585,13 @@ class _Script:
         self.text = text
         self.sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
-    def __call__(self, keys: list[bytes], args: list[Any]) -> Any:
+    def __call__(self, keys: list[bytes], args: list[Any], what: str = "a stash operation") -> Any:
+        backend = self._backend
         try:
-            return self._backend._command("EVALSHA", self.sha, len(keys), *keys, *args)
+            return backend._command("EVALSHA", self.sha, len(keys), *keys, *args, what=what)
         except redis.exceptions.NoScriptError:
-            self._backend._command("SCRIPT", "LOAD", self.text)
-            return self._backend._command("EVALSHA", self.sha, len(keys), *keys, *args)
+            backend._command("SCRIPT", "LOAD", self.text, what=what)
+            return backend._command("EVALSHA", self.sha, len(keys), *keys, *args, what=what)
 
 
 def _renew_leases(ref: weakref.ReferenceType[RedisBackend]) -> None:
@@ -651,6 +674,14 @@ class RedisQueue:
 
     def full(self) -> bool:
         return False
+
+
+def _after_fork_in_child() -> None:
+    for backend in list(RedisBackend._all):
+        backend._forget_inherited()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _restore_queue(name: bytes) -> RedisQueue:

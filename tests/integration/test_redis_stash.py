@@ -307,3 +307,14 @@ def test_a_stalled_redis_does_not_hold_a_take_past_its_timeout(tmp_path: Path) -
         assert backend.take(PATH, KEY, None) == "before the stall"
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    "reply", ["LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script"]
+)
+def test_a_server_still_loading_or_busy_is_unavailable_not_a_refusal(redis_server: RedisServer, reply: str) -> None:
+    from harness.stash.redis_wire import _error
+
+    error = _backend(redis_server.url)._stash_error(_error(reply), "a put")
+    assert isinstance(error, StashUnavailable)
+    assert f"127.0.0.1:{redis_server.port}" in str(error)
