@@ -42,7 +42,7 @@ from ..net.interrupts import deferred
 from . import codec, redis_scripts
 from .client import current_owner
 from .errors import StashError, StashUnavailable
-from .redis_wire import RespConnection
+from .redis_wire import Prepacked, RespConnection
 from .seal import MAC_BYTES, open_sealed, seal
 from .store import EntryInfo, value_too_large
 from .url import BackendURL, describe_endpoint, parse_backend_url
@@ -54,6 +54,7 @@ _loading: contextvars.ContextVar[RedisBackend | None] = contextvars.ContextVar("
 _GLOB = frozenset("*?[")
 _INFO_BATCH = 500
 _MAX_IDLE = 32
+_QUEUE_MARK = b"_restore_queue"  # in the pickle of a value holding a RedisQueue
 
 
 def _redis_literal(text: bytes) -> bytes:
@@ -119,6 +120,7 @@ class RedisBackend:
         self.test_clock = test_clock
         self.prefix = b"harness:" + _encode(run_id) + b":"
         self._clock_keys = [self.prefix + b"clock", self.prefix + b"deadlines", self.prefix + b"expired"]
+        self._clock_packed = Prepacked(*self._clock_keys)
         self._version_key = self.prefix + b"versions"
         self._lock_key = self.prefix + b"lock"
         self._lock_wake_key = self.prefix + b"lock-wake"
@@ -269,8 +271,9 @@ class RedisBackend:
 
     def _value_keys(self, path: str, key: str) -> list[bytes]:
         """clock, deadlines, expired, value, wake list, waiters."""
-        slots = [self._slot(b"v", path, key), self._slot(b"w", path, key), self._slot(b"z", path, key)]
-        return self._clock_keys + slots
+        tail = b":" + _encode(key) + b":" + _encode(path)
+        prefix = self.prefix
+        return [*self._clock_keys, prefix + b"v" + tail, prefix + b"w" + tail, prefix + b"z" + tail]
 
     def _sealed(self, place: bytes, value: object, path: str, key: str) -> bytes:
         payload, _refs = codec.dumps(value)
@@ -280,6 +283,8 @@ class RedisBackend:
 
     def _opened(self, place: bytes, sealed: bytes, what: str) -> Any:
         payload = open_sealed(self._secret, place, sealed, what)
+        if _QUEUE_MARK not in payload:
+            return codec.loads(payload)
         token = _loading.set(self)
         try:
             return codec.loads(payload)
@@ -584,14 +589,20 @@ class _Script:
         self._backend = backend
         self.text = text
         self.sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+        self._head = Prepacked("EVALSHA", self.sha)
 
     def __call__(self, keys: list[bytes], args: list[Any], what: str = "a stash operation") -> Any:
         backend = self._backend
+        count = len(keys)
+        clock = backend._clock_keys
+        head: list[Any] = keys
+        if count >= 3 and keys[0] is clock[0] and keys[1] is clock[1] and keys[2] is clock[2]:
+            head = [backend._clock_packed, *keys[3:]]  # the run's fixed keys, packed once
         try:
-            return backend._command("EVALSHA", self.sha, len(keys), *keys, *args, what=what)
+            return backend._command(self._head, count, *head, *args, what=what)
         except redis.exceptions.NoScriptError:
             backend._command("SCRIPT", "LOAD", self.text, what=what)
-            return backend._command("EVALSHA", self.sha, len(keys), *keys, *args, what=what)
+            return backend._command(self._head, count, *head, *args, what=what)
 
 
 def _renew_leases(ref: weakref.ReferenceType[RedisBackend]) -> None:

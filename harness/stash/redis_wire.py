@@ -21,7 +21,7 @@ from redis import exceptions
 
 from .url import BackendURL
 
-__all__ = ["RespConnection", "pack"]
+__all__ = ["Prepacked", "RespConnection", "pack"]
 
 _CHUNK = 65536
 
@@ -38,15 +38,30 @@ def _bytes(value: object) -> bytes:
     raise TypeError(f"a Redis command argument must be bytes, str or a number, not {type(value).__name__}")
 
 
+class Prepacked:
+    """Command arguments packed once (a script's name and SHA, the run's fixed keys)."""
+
+    __slots__ = ("count", "data")
+
+    def __init__(self, *items: object) -> None:
+        self.data = b"".join(b"$%d\r\n%s\r\n" % (len(data), data) for data in map(_bytes, items))
+        self.count = len(items)
+
+
 def pack(args: tuple[object, ...]) -> bytes:
-    """One command as a RESP array of bulk strings."""
-    out = bytearray(b"*%d\r\n" % len(args))
+    """One command as a RESP array of bulk strings (:class:`Prepacked` segments spliced in)."""
+    parts = [b""]
+    count = 0
     for arg in args:
+        if type(arg) is Prepacked:
+            parts.append(arg.data)
+            count += arg.count
+            continue
         data: bytes = arg if type(arg) is bytes else _bytes(arg)
-        out += b"$%d\r\n" % len(data)
-        out += data
-        out += b"\r\n"
-    return bytes(out)
+        parts.append(b"$%d\r\n%b\r\n" % (len(data), data))
+        count += 1
+    parts[0] = b"*%d\r\n" % count
+    return b"".join(parts)
 
 
 def _error(message: str) -> exceptions.RedisError:
