@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks of stash-harness against wptserve 4.0.3 and pywebsocket3 4.0.2.
 
-    python3 dev.py bench [--quick] [--only stash,http,ws,startup,plugin,soak] [--strict]
+    python3 dev.py bench [--quick] [--only stash,stash_features,http,ws,startup,plugin,soak] [--strict]
 
 One run starts our harness (``harness serve`` on ``bench/docroot``) and the peers, runs the
 selected benchmarks, prints a Markdown table for each (metric | ours | peer | ratio | target
@@ -37,7 +37,7 @@ from bench.table import Table, render  # noqa: E402
 from harness.run.launcher import HarnessProcess  # noqa: E402
 from harness.run.state import HarnessState  # noqa: E402
 
-BENCHMARKS = ("stash", "http", "ws", "startup", "plugin", "soak")
+BENCHMARKS = ("stash", "stash_features", "http", "ws", "startup", "plugin", "soak")
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -162,6 +162,8 @@ def _run_with_harness(args: argparse.Namespace, settings: Settings, tls: PeerTLS
         for name in args.only:
             if name == "stash":
                 table = stash_bench.run(state, settings.stash)
+            elif name == "stash_features":
+                table = stash_bench.run_features(state, settings.stash)
             elif name == "http":
                 table = http_bench.run(state, tls, settings.http)
             elif name == "ws":
@@ -190,7 +192,7 @@ def main(argv: list[str]) -> int:
     tables: list[Table] = []
     with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
         tls = peer_tls(Path(tmp))
-        if set(args.only) & {"stash", "http", "ws"}:
+        if set(args.only) & {"stash", "stash_features", "http", "ws"}:
             tables += _run_with_harness(args, settings, tls, report)
         if "startup" in args.only:
             # Last, with no other harness running: each run starts and stops its own.

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
-from tests.reliability.soak import run_soak
 
+from .soak import run_soak
 from .table import Row, Table, value_below
 
 __all__ = ["SoakSettings", "run"]

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .config import ConfigError, load_config, stash_backend_problem
+from .config import ConfigError, load_config
+from .stash.url import harness_backend_problem
 
 __all__ = ["main"]
 
@@ -71,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="override log_level")
     serve.add_argument(
+        "--test-clock",
+        action="store_true",
+        help="let tests advance the stash clock to expire TTLs at once (sets stash.test_clock)",
+    )
+    serve.add_argument(
         "--exit-with-pid",
         metavar="PID",
         type=_live_pid,
@@ -90,11 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.log_level:
         config = config.replace(log_level=args.log_level)
     if args.stash:
-        problem = stash_backend_problem(args.stash)
-        if problem:
-            print(f"harness: error: --stash: {problem}", file=sys.stderr)
-            return 2
         config = config.replace(stash=dataclasses.replace(config.stash, backend=args.stash))
+    problem = harness_backend_problem(config.stash.backend)
+    if problem:
+        where = "--stash" if args.stash else "stash.backend"
+        print(f"harness: error: {where}: {problem}", file=sys.stderr)
+        return 2
+    if args.test_clock:
+        config = config.replace(stash=dataclasses.replace(config.stash, test_clock=True))
     setup_logging(config.log_level)
     from .run.supervisor import Supervisor
 

@@ -368,24 +368,6 @@ def _check_semantics(config: Config, source_name: str) -> None:
         _host, port = config.stash.address
         if not 0 <= port <= 65535:
             raise fail("stash.address", f"port must be 0-65535, got {port}")
-    problem = stash_backend_problem(config.stash.backend)
-    if problem:
-        raise fail("stash.backend", problem)
-
-
-def stash_backend_problem(backend: str) -> str | None:
-    """Why ``backend`` cannot be a harness's stash backend, or ``None`` (never shows a password)."""
-    from .stash.url import parse_backend_url
-
-    if backend == "env":
-        return None
-    try:
-        url = parse_backend_url(backend)
-    except ValueError as exc:
-        return str(exc)
-    if url.kind == "memory":
-        return "memory:// is a stash inside one process; harness serve runs several (use manager or redis://)"
-    return None
 
 
 def _is_ipv6(text: str) -> bool:

@@ -1,4 +1,4 @@
-"""The quality bar as tests: ruff's lint and format checks, and mypy (strict) on harness/."""
+"""The quality bar as tests: ruff's lint and format checks, and mypy (strict) on harness/ and the pytest plugin."""
 
 from __future__ import annotations
 

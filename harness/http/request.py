@@ -15,19 +15,21 @@ import base64
 import binascii
 import email.policy
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesParser
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from .datastructures import Cookies, CookieValue, MultiDict, RequestHeaders
 from .lazy import lazy_property
 
 if TYPE_CHECKING:
-    from ..site.context import RequestServer, ServerContext
+    from ..config import Config
+    from ..stash import Stash
 
-__all__ = ["Authentication", "HTTPException", "Request", "UploadedFile"]
+__all__ = ["Authentication", "HTTPException", "Request", "ServerView", "UploadedFile"]
 
 
 class HTTPException(Exception):
@@ -107,6 +109,29 @@ def _parse_multipart(content_type: bytes, body: bytes) -> MultiDict[Any]:
     return fields
 
 
+class ServerView(Protocol):
+    """``request.server``: what a handler reaches besides its request.
+
+    The application that handles the request provides it (:meth:`Request.attach_server`);
+    the harness's is :class:`harness.site.context.RequestServer`.
+    """
+
+    @property
+    def stash(self) -> Stash:
+        """The run's stash, with the request's URL path as its default path."""
+
+    @property
+    def config(self) -> Config:
+        """The run's configuration, with the real ports."""
+
+    @property
+    def scheme(self) -> str:
+        """Which server took the request: ``http``, ``https``, ``ws`` or ``wss``."""
+
+    def url(self, scheme: str, path: str = "/") -> str:
+        """The URL of ``path`` on another server of the run."""
+
+
 class Request:
     """One HTTP request (or a WebSocket handshake), as handlers see it.
 
@@ -129,7 +154,6 @@ class Request:
         server_host: str = "localhost",
         server_port: int = 0,
         client_address: tuple[str, int] | None = None,
-        context: ServerContext | None = None,
     ) -> None:
         self.method = method
         self.request_path = target
@@ -140,7 +164,7 @@ class Request:
         self.client_address = client_address
         self._server_host = server_host
         self._server_port = server_port
-        self._context = context
+        self._server_view: Callable[[Request], ServerView] | None = None
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url}>"
@@ -165,10 +189,17 @@ class Request:
         """:func:`urllib.parse.urlsplit` of :attr:`url`; ``path`` stays percent-encoded."""
         return urlsplit(self.url)
 
+    def attach_server(self, view: Callable[[Request], ServerView]) -> None:
+        """Give the request its :attr:`server`, built by ``view(request)`` on first use.
+
+        The application handling the request calls this; a request not attached has no server.
+        """
+        self._server_view = view
+
     @property
     def doc_root(self) -> str | None:
         """The document root this request was served from."""
-        return None if self._context is None else str(self._context.config.doc_root)
+        return None if self._server_view is None else str(self.server.config.doc_root)
 
     @lazy_property
     def raw_input(self) -> io.BytesIO:
@@ -220,10 +251,8 @@ class Request:
         return Authentication(None, None)
 
     @lazy_property
-    def server(self) -> RequestServer:
+    def server(self) -> ServerView:
         """``server.stash`` (bound to this request's path), ``server.config``, ``server.url()``."""
-        from ..site.context import RequestServer
-
-        if self._context is None:
+        if self._server_view is None:
             raise RuntimeError("this request is not attached to a running server")
-        return RequestServer(self._context, self.url_parts.path)
+        return self._server_view(self)

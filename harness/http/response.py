@@ -30,11 +30,13 @@ __all__ = [
     "Response",
     "ResponseHeaders",
     "ResponseWriter",
+    "SERVER_HEADER",
     "check_content",
     "encode_header_part",
 ]
 
-_SERVER_HEADER = b"stash-harness"
+SERVER_HEADER = b"stash-harness"
+"""The ``Server`` header's value, unless a handler sets its own."""
 
 
 class ClientDisconnected(ConnectionError):
@@ -86,7 +88,7 @@ def plain_text_error(status: int, message: str, headers: Iterable[tuple[str, str
         status_line("HTTP/1.1", status, None),
         b"Content-Type: text/plain; charset=utf-8\r\n",
         b"Content-Length: %d\r\n" % len(body),
-        b"Server: " + _SERVER_HEADER + b"\r\n",
+        b"Server: " + SERVER_HEADER + b"\r\n",
         *(b"%s: %s\r\n" % (encode_header_part(n, "name"), encode_header_part(v, "value")) for n, v in headers),
         b"Connection: close\r\n\r\n",
         body,
@@ -175,6 +177,10 @@ class ResponseHeaders:
     def items(self) -> list[tuple[bytes, bytes]]:
         """Every ``(name, value)`` pair, in order."""
         return list(self)
+
+    def wire_lines(self) -> list[bytes]:
+        """Every header as its ``Name: value\\r\\n`` line, in order."""
+        return [b"%s: %s\r\n" % (name, value) for name, values in self._data.values() for value in values]
 
     def clear(self) -> None:
         """Remove every header."""
@@ -272,6 +278,11 @@ class Response:
             self._status = (_check_status(code), message)
         else:
             self._status = (_check_status(value), None)
+
+    @property
+    def version(self) -> str:
+        """The HTTP version of the status line (``HTTP/1.1``)."""
+        return self._version
 
     @property
     def writer(self) -> ResponseWriter:
@@ -379,25 +390,6 @@ class Response:
         self.headers.clear()
         self.headers.set("Content-Type", "application/json")
 
-    def head_bytes(self, body_length: int | None, chunked: bool = False) -> bytes:
-        """The head for a body of ``body_length`` bytes (None: unknown length)."""
-        present = self.headers._data  # lower-cased names: one dict lookup per check
-        lines = [status_line(self._version, *self._status)]
-        lines.extend([b"%s: %s\r\n" % (name, value) for name, values in present.values() for value in values])
-        if self.add_required_headers:
-            if b"server" not in present:
-                lines.append(b"Server: " + _SERVER_HEADER + b"\r\n")
-            if b"date" not in present:
-                lines.append(b"Date: " + http_date() + b"\r\n")
-            if body_length is not None and b"content-length" not in present:
-                lines.append(b"Content-Length: %d\r\n" % body_length)
-        if chunked:
-            lines.append(b"Transfer-Encoding: chunked\r\n")
-        if self.close_connection and b"connection" not in present:
-            lines.append(b"Connection: close\r\n")
-        lines.append(b"\r\n")
-        return b"".join(lines)
-
 
 class ResponseWriter:
     """Write the status, headers and body yourself (wptserve's ``response.writer``).
@@ -451,7 +443,7 @@ class ResponseWriter:
             self.write_status(self._response.status[0], self._response.status[1])
         if self._response.add_required_headers:
             if b"server" not in self._header_names:
-                self.write_header("Server", _SERVER_HEADER)
+                self.write_header("Server", SERVER_HEADER)
             if b"date" not in self._header_names:
                 self.write_header("Date", http_date())
         self._head.append(b"\r\n")

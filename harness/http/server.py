@@ -3,8 +3,12 @@
 One thread per connection (so a handler may block on the stash without stalling anyone),
 keep-alive and pipelining, TCP_NODELAY and one write per small response (no Nagle stall),
 limits on head size, header count and body size, a deadline for the head (slowloris), and a
-per-request handler timeout. The WS and WSS servers run on it too: their requests go to a
-:class:`~harness.ws.server.WSApp`, which upgrades the connection.
+per-request handler timeout.
+
+It knows no application: a server either hands each request to an :class:`Application`
+(``handle(request, response)``) and writes the response, or hands it to an
+:class:`~harness.http.upgrade.Upgrader` that takes the connection over (the WS and WSS
+servers: :class:`harness.site.ws_app.WSApp`).
 """
 
 from __future__ import annotations
@@ -14,25 +18,22 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..config import HTTPSettings
 from ..net.acceptor import Acceptor, current_slot
 from ..net.interrupts import interrupt
 from ..net.sockets import RecvTimeout, shut
 from ..net.watchdog import Watchdog
-from ..site.context import ServerContext
-from .app import HandlerTimeout, HTTPApp
+from .framing import frame_response
 from .parser import ChunkedDecoder, ProtocolError, RequestHead, find_head_end, parse_head
 from .request import Request
 from .response import ClientDisconnected, Response, check_content, plain_text_error
+from .upgrade import Handover, Upgraded, Upgrader
 
-if TYPE_CHECKING:
-    from ..ws.connection import WebSocket
-    from ..ws.server import WSApp
-
-__all__ = ["Channel", "HTTPServer"]
+__all__ = ["Application", "HTTPServer", "HandlerTimeout"]
 
 _RECV_SIZE = 65536
 _STREAM_CHUNK = 65536
@@ -46,39 +47,50 @@ class _Closed(Exception):
     """The client closed the connection, or went quiet between requests: stop quietly."""
 
 
-class Channel(Protocol):
-    """A connection as an upgrade takes it over: the socket, bytes already read, a writer."""
+class HandlerTimeout(BaseException):
+    """Raised inside a handler that ran past ``http.handler_timeout``.
 
-    sock: socket.socket
-    buffer: bytearray
-    upgraded: WebSocket | None
+    It derives from :class:`BaseException` so a handler's ``except Exception`` does not
+    swallow it.
+    """
 
-    def send(self, data: bytes) -> None: ...
+
+class Application(Protocol):
+    """What an HTTP server serves: it fills the response for each request."""
+
+    def handle(self, request: Request, response: Response) -> None:
+        """Fill ``response`` for ``request`` (the transport writes it once this returns)."""
+
+
+U = TypeVar("U", bound=Upgraded)
 
 
 class HTTPServer:
-    """Serves HTTP (``app``) or WebSocket upgrades (``websocket``) on a listening socket.
+    """Serves an :class:`Application` (``app``) or an :class:`Upgrader` (``upgrader``) on a listening socket.
 
-    TLS when ``ssl_context`` is set.
+    ``scheme`` names the server in logs and request URLs; ``server_host`` is the host of a
+    request URL when the request has no Host header. TLS when ``ssl_context`` is set.
     """
 
     def __init__(
         self,
         listener: socket.socket,
-        context: ServerContext,
         settings: HTTPSettings,
         ssl_context: ssl.SSLContext | None,
         logger: logging.Logger,
         access_log: bool = False,
         *,
-        app: HTTPApp | None = None,
-        websocket: WSApp | None = None,
+        scheme: str,
+        server_host: str = "localhost",
+        app: Application | None = None,
+        upgrader: Upgrader | None = None,
     ) -> None:
-        if (app is None) == (websocket is None):
-            raise ValueError("a server serves either an HTTP app or a WebSocket app")
+        if (app is None) == (upgrader is None):
+            raise ValueError("a server serves either an application or an upgrader")
         self.app = app
-        self.websocket = websocket
-        self.context = context
+        self.upgrader = upgrader
+        self.scheme = scheme
+        self.server_host = server_host
         self.settings = settings
         self.ssl_context = ssl_context
         self.logger = logger
@@ -89,10 +101,10 @@ class HTTPServer:
         self._connections_lock = threading.Lock()
         self.acceptor = Acceptor(
             listener,
-            self._serve_connection,
+            self.serve_connection,
             max_connections=settings.max_connections,
             reject=self._reject,
-            name=context.scheme,
+            name=scheme,
             logger=logger,
         )
 
@@ -126,7 +138,8 @@ class HTTPServer:
         except OSError:
             pass
 
-    def _serve_connection(self, sock: socket.socket, address: Any) -> None:
+    def serve_connection(self, sock: socket.socket, address: Any) -> None:
+        """Serve one accepted connection until it ends (the acceptor calls this in its thread)."""
         connection = _Connection(self, sock, address)
         with self._connections_lock:
             self._connections.add(connection)
@@ -148,7 +161,7 @@ class _Connection:
         self.buffer = bytearray()
         self.requests = 0
         self.idle = True
-        self.upgraded: WebSocket | None = None
+        self.upgraded: Upgraded | None = None
         self._send_lock = threading.Lock()
         self._bytes_sent = 0
         self._timed_out = False
@@ -176,11 +189,11 @@ class _Connection:
         except ProtocolError as exc:
             self._reply_error(exc.status, exc.message)
         except (ClientDisconnected, ConnectionError, TimeoutError, ssl.SSLError) as exc:
-            self.server.logger.debug("%s: connection from %s ended: %s", self.server.context.scheme, self.address, exc)
+            self.server.logger.debug("%s: connection from %s ended: %s", self.server.scheme, self.address, exc)
         except HandlerTimeout:
             pass
         except OSError as exc:
-            self.server.logger.debug("%s: connection from %s failed: %s", self.server.context.scheme, self.address, exc)
+            self.server.logger.debug("%s: connection from %s failed: %s", self.server.scheme, self.address, exc)
         finally:
             # After TLS starts, self.sock is the wrapping SSLSocket: the acceptor's close of the
             # raw socket would not reach it.
@@ -201,7 +214,7 @@ class _Connection:
         if not first:
             return False
         if first[0] != _TLS_RECORD_HANDSHAKE:
-            self.server.logger.info("%s: plain text from %s on a TLS port", self.server.context.scheme, self.address)
+            self.server.logger.info("%s: plain text from %s on a TLS port", self.server.scheme, self.address)
             self._send_raw(
                 plain_text_error(
                     400, "this port speaks TLS; the request was sent in plain text (use https:// or wss://)"
@@ -211,7 +224,7 @@ class _Connection:
         tls = self.server.ssl_context.wrap_socket(self.sock, server_side=True, do_handshake_on_connect=False)
         # One deadline for the whole handshake: a client dripping bytes cannot stretch it.
         timer = self.server.watchdog.watch(self.settings.header_timeout, lambda: shut(tls))
-        scheme = self.server.context.scheme
+        scheme = self.server.scheme
         try:
             tls.do_handshake()
         except (ssl.SSLError, OSError, TimeoutError) as exc:
@@ -353,14 +366,13 @@ class _Connection:
             head.version,
             head.headers,
             body,
-            scheme=server.context.scheme,
-            server_host=server.context.config.host,
+            scheme=server.scheme,
+            server_host=server.server_host,
             server_port=server.port,
             client_address=self.address,
-            context=server.context,
         )
-        if server.websocket is not None:
-            server.websocket.serve(self, head, request)
+        if server.upgrader is not None:
+            server.upgrader.upgrade(request, self)
             return False  # upgraded (and now ended) or refused: either way the connection is done
         assert server.app is not None
         is_head = head.method == "HEAD"
@@ -395,13 +407,6 @@ class _Connection:
             # What the handler wrote is all that goes out (a head it left unfinished too).
             complete = response.writer.finish()
             return keep_alive and complete and response.writer.has_content_length
-        if not keep_alive:
-            response.close_connection = True
-        elif head.version == "HTTP/1.0" and "connection" not in response.headers:
-            response.headers.set("Connection", "keep-alive")
-        code = response.status[0]
-        bodiless = code < 200 or code in (204, 304)
-        send_body = head.method != "HEAD" or response.send_body_for_head_request
         try:
             # Checked before the head is built: a wrong type is a 500 naming it, not a 200
             # whose body breaks off.
@@ -414,34 +419,35 @@ class _Connection:
             self.server.logger.error("%s %s: the response body cannot be sent: %s", head.method, head.target, exc)
             self.send(plain_text_error(500, f"the handler's response body cannot be sent: {type(exc).__name__}: {exc}"))
             return False
-        if isinstance(content, bytes) or bodiless:
-            data = b"" if bodiless else content
-            head_bytes = response.head_bytes(None if bodiless else len(data))
-            self.send(head_bytes + data if send_body else head_bytes)
-            return keep_alive
-        # A stream: with the handler's Content-Length, chunked, or (HTTP/1.0) until close.
-        declared = "content-length" in response.headers
-        chunked = not declared and head.version == "HTTP/1.1"
-        if not declared and not chunked:
-            response.close_connection = True
-            keep_alive = False
-        self.send(response.head_bytes(None, chunked=chunked))
-        if not send_body:  # HEAD: the stream is never read
+        in_memory = isinstance(content, bytes)
+        framing = frame_response(
+            response,
+            method=head.method,
+            version=head.version,
+            keep_alive=keep_alive,
+            body_length=len(content) if in_memory else None,
+        )
+        if framing.body == "empty" or in_memory:
+            self.send(framing.whole(content if in_memory else b""))
+            return framing.keep_alive
+        self.send(framing.head)
+        if not framing.send_body:  # HEAD: the stream is never read
             close = getattr(content, "close", None)
             if callable(close):
                 close()
-            return keep_alive
+            return framing.keep_alive
         try:
             for piece in response.iter_content():
-                self.send(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                self.send(framing.chunk(piece))
         except ClientDisconnected:
             raise
         except Exception as exc:  # noqa: BLE001 - a handler's generator may raise anything
             self.server.logger.error("%s %s: the response body failed mid-stream: %s", head.method, head.target, exc)
             return False
-        if chunked:
-            self.send(b"0\r\n\r\n")
-        return keep_alive
+        end = framing.end()
+        if end:
+            self.send(end)
+        return framing.keep_alive
 
     # -- writing --------------------------------------------------------------------------
 
@@ -457,6 +463,12 @@ class _Connection:
                 raise ClientDisconnected(f"the client went away: {exc}") from None
             self._bytes_sent += len(data)
 
+    def hand_over(self, build: Callable[[Handover], U]) -> U:
+        """Give the connection to an upgrade (:class:`~harness.http.upgrade.UpgradeChannel`)."""
+        upgraded = build(Handover(self.sock, self.buffer, self._recv_timeout))
+        self.upgraded = upgraded
+        return upgraded
+
     def _send_raw(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
@@ -464,7 +476,7 @@ class _Connection:
             pass
 
     def _reply_error(self, status: int, message: str) -> None:
-        self.server.logger.info("%s: %s: %d %s", self.server.context.scheme, self.address, status, message)
+        self.server.logger.info("%s: %s: %d %s", self.server.scheme, self.address, status, message)
         self._send_raw(plain_text_error(status, message))
 
     def _deadline_passed(self) -> bool:
@@ -522,7 +534,7 @@ class _Connection:
                 self._send_lock.release()
         self.server.logger.error(
             "%s: a handler for %s ran past http.handler_timeout (%g s); answered 504",
-            self.server.context.scheme,
+            self.server.scheme,
             self.address,
             limit,
         )

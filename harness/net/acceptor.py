@@ -1,7 +1,8 @@
 """Accepting connections: one thread per connection, a hard bound on how many.
 
-Both transports use an :class:`Acceptor`: it waits on the listening socket and a wake-up
-pipe, starts a daemon thread per accepted connection, and turns away connections over
+The HTTP transport (:mod:`harness.http.server`, which the WS and WSS servers run on too)
+accepts through an :class:`Acceptor`: it waits on the listening socket and a wake-up pipe,
+starts a daemon thread per accepted connection, and turns away connections over
 ``max_connections`` (the transport says how) instead of queueing them without limit.
 """
 

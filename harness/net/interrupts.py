@@ -7,10 +7,12 @@ value, a granted lock) would be lost. So the stash client marks its network exch
 the client then undoes what the reply gave (puts the value back, releases the lock) and lets
 the exception go.
 
->>> with deferred() as pending:
-...     reply = exchange()                # doctest: +SKIP
->>> if pending.exception is not None:     # doctest: +SKIP
-...     undo(reply); raise pending.exception()
+>>> import threading
+>>> with deferred() as pending:                                # a stash exchange...
+...     interrupt(threading.get_ident(), KeyboardInterrupt)    # ...a deadline fires meanwhile
+...     reply = "the value taken"
+>>> pending.exception   # held back until the block ended: undo(reply), then raise it
+<class 'KeyboardInterrupt'>
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ process would; it reports ``("ready", identity)`` or ``("failed", message)`` on 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import signal
@@ -17,15 +16,17 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ..config import Config, StashSettings
+from ..net.interrupts import deferred
 from ..site.context import ServerContext
 from ..site.docroot import DocRoot
 from ..site.loader import HandlerCache, add_import_root
-from ..stash.client import process_identity
+from ..stash.client import set_interrupt_guard
 from ..stash.connect import env_backend
 from ..stash.envconfig import Address
 from ..stash.errors import StashError
+from ..stash.identity import process_identity
 from ..stash.manager import run_stash_server
-from .tls import TLSMaterial, server_context
+from .tls import TLSMaterial, server_ssl_context
 
 __all__ = ["ServerSpec", "server_process_main", "stash_process_main"]
 
@@ -106,6 +107,8 @@ def server_process_main(
 ) -> None:
     """A protocol server process: serve until SIGTERM, drain, exit."""
     logger = _settle_child(spec.scheme, parent_pid, others)
+    # A handler timeout interrupts the handler's thread; never in the middle of a stash exchange.
+    set_interrupt_guard(deferred)
     try:
         server = _build_server(spec, logger)
     except (StashError, OSError, ValueError) as exc:
@@ -128,9 +131,9 @@ def server_process_main(
 
 
 def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
-    from ..http.app import HTTPApp
     from ..http.server import HTTPServer
-    from ..ws.server import WSApp
+    from ..site.http_app import HTTPApp
+    from ..site.ws_app import WSApp, transport_settings
 
     config = spec.config
     backend = env_backend()
@@ -138,19 +141,28 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     docroot = DocRoot(config.doc_root)
     add_import_root(docroot.root)
     handlers = HandlerCache()
-    ssl_ctx = server_context(spec.tls) if spec.tls is not None else None
+    ssl_ctx = server_ssl_context(spec.tls) if spec.tls is not None else None
     if spec.scheme in ("http", "https"):
         app = HTTPApp(context, docroot, handlers, logger)
-        return HTTPServer(spec.listener, context, config.http, ssl_ctx, logger, config.access_log, app=app)
-    # WebSocket servers share the HTTP transport: the handshake is an HTTP request whose
-    # head has the HTTP limits, sent within ws.open_timeout; handlers run as long as they like.
-    transport = dataclasses.replace(
-        config.http,
-        max_connections=config.ws.max_connections,
-        header_timeout=config.ws.open_timeout,
-        keep_alive_timeout=config.ws.open_timeout,
-        handler_timeout=None,
-        max_body_bytes=0,
-    )
+        return HTTPServer(
+            spec.listener,
+            config.http,
+            ssl_ctx,
+            logger,
+            config.access_log,
+            scheme=spec.scheme,
+            server_host=config.host,
+            app=app,
+        )
+    transport = transport_settings(config)
     websocket = WSApp(context, docroot, handlers, config.ws, logger, config.access_log)
-    return HTTPServer(spec.listener, context, transport, ssl_ctx, logger, config.access_log, websocket=websocket)
+    return HTTPServer(
+        spec.listener,
+        transport,
+        ssl_ctx,
+        logger,
+        config.access_log,
+        scheme=spec.scheme,
+        server_host=config.host,
+        upgrader=websocket,
+    )

@@ -3,9 +3,14 @@
 ``harness serve --state-file PATH`` writes it atomically with mode 0600, since it holds the
 stash authkey; :func:`read_state` validates it for tools and the pytest plugin.
 
->>> state = read_state("run/state.json")        # doctest: +SKIP
->>> state.urls["wss"], state.ca_cert              # doctest: +SKIP
-('wss://localhost:40123', '/tmp/harness-x/ca.pem')
+>>> import os, pathlib, tempfile
+>>> run_dir = pathlib.Path(tempfile.mkdtemp())
+>>> urls = {scheme: f"{scheme}://localhost:{port}" for scheme, port in zip(SCHEMES, range(40121, 40125))}
+>>> write_state(run_dir / "state.json", HarnessState(
+...     urls, str(run_dir / "ca.pem"), "stash.json", os.getpid(), {}, str(run_dir), "handlers", "pin"))
+>>> state = read_state(run_dir / "state.json")
+>>> state.urls["wss"], state.pid == os.getpid()
+('wss://localhost:40124', True)
 """
 
 from __future__ import annotations

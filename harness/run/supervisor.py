@@ -238,9 +238,14 @@ class Supervisor:
         return str(setting)
 
     def _open_stash(self) -> None:
-        """Start the manager's stash server, or check the Redis stash and make the run's identity."""
-        from ..stash.connect import shared_stash_config
+        """Start the manager's stash server, or check the Redis stash and make the run's identity.
+
+        A new run publishes its URLs and capability secret in the stash; a harness joining
+        another's run (``env``) keeps what that run published.
+        """
+        from ..stash.connect import open_backend, shared_stash_config
         from ..stash.errors import StashError
+        from ..stash.runinfo import publish_run_info
 
         settings = self.config.stash
         if settings.backend == "manager":
@@ -258,6 +263,11 @@ class Supervisor:
                 raise StartupError(f"the stash is not usable: {exc}") from None
         assert self.stash_config is not None
         os.environ[ENV_VAR] = encode_stash_config(self.stash_config)
+        if settings.backend != "env":
+            try:
+                publish_run_info(open_backend(self.stash_config), self.urls)
+            except StashError as exc:
+                raise StartupError(f"the stash is not usable: {exc}") from None
 
     def _start_stash(self) -> None:
         address = self._stash_address()

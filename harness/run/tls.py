@@ -6,8 +6,14 @@ plugin gives Chromium the CA as a root). :func:`spki_pin` is the base64 SHA-256 
 certificate's SubjectPublicKeyInfo, for Chromium's ``--ignore-certificate-errors-spki-list``
 where a CA cannot be installed.
 
->>> material = generate_tls(run_dir, ["localhost", "127.0.0.1"])    # doctest: +SKIP
->>> context = client_context(material.ca_cert)                      # doctest: +SKIP
+>>> import pathlib, tempfile
+>>> material = generate_tls(pathlib.Path(tempfile.mkdtemp()), ["localhost", "127.0.0.1"])
+>>> server = server_ssl_context(material)                # what the HTTPS and WSS servers use
+>>> client = client_context(material.ca_cert)            # what their clients trust
+>>> client.verify_mode.name, client.check_hostname
+('CERT_REQUIRED', True)
+>>> len(spki_pin(material.cert_chain.read_bytes()))      # base64 of a SHA-256
+44
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 
 from ..config import ConfigError, TLSFiles
 
-__all__ = ["TLSMaterial", "client_context", "generate_tls", "load_tls", "server_context", "spki_pin"]
+__all__ = ["TLSMaterial", "client_context", "generate_tls", "load_tls", "server_ssl_context", "spki_pin"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def load_tls(files: TLSFiles) -> TLSMaterial:
     """Check a user's certificate, key and CA; :class:`ConfigError` names the bad one."""
     material = TLSMaterial(files.cert, files.key, files.ca_cert)
     try:
-        server_context(material)
+        server_ssl_context(material)
     except (ssl.SSLError, OSError) as exc:
         raise ConfigError(f"tls.cert / tls.key: cannot load the certificate and key: {exc}") from None
     try:
@@ -67,7 +73,7 @@ def load_tls(files: TLSFiles) -> TLSMaterial:
     return material
 
 
-def server_context(material: TLSMaterial) -> ssl.SSLContext:
+def server_ssl_context(material: TLSMaterial) -> ssl.SSLContext:
     """An SSL context serving the run's certificate (TLS 1.2 and later)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -83,7 +89,7 @@ def server_context(material: TLSMaterial) -> ssl.SSLContext:
 def client_context(ca_cert: str | os.PathLike[str]) -> ssl.SSLContext:
     """An SSL context for clients that trusts only the run's CA (hostnames checked).
 
-    >>> websockets.sync.client.connect(url, ssl=client_context(ca_path))   # doctest: +SKIP
+    For example ``websockets.sync.client.connect(url, ssl=client_context(ca_path))``.
     """
     return ssl.create_default_context(cafile=os.fspath(ca_cert))
 

@@ -12,18 +12,18 @@ handlers need not thread it through every call.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import Config
 from ..http.lazy import lazy_property
+from ..http.request import Request
 from ..stash import Stash
 from ..stash.backend import StashBackend
 
-if TYPE_CHECKING:
-    from ..http.request import Request
-
-__all__ = ["RequestServer", "ServerContext", "current_request"]
+__all__ = ["RequestServer", "ServerContext", "current_request", "handling"]
 
 _current_request: contextvars.ContextVar[Request] = contextvars.ContextVar("harness_current_request")
 
@@ -36,14 +36,21 @@ def current_request() -> Request:
         raise LookupError("current_request() is only available while a handler runs") from None
 
 
-def set_current_request(request: Request) -> contextvars.Token[Request]:
-    """Mark ``request`` as the one being handled (returns the token to reset with)."""
-    return _current_request.set(request)
+@contextmanager
+def handling(request: Request) -> Iterator[Request]:
+    """Make ``request`` the :func:`current_request` for the duration of the block.
 
-
-def reset_current_request(token: contextvars.Token[Request]) -> None:
-    """Undo :func:`set_current_request`."""
-    _current_request.reset(token)
+    >>> from harness.http.request import Request
+    >>> request = Request("GET", "/a.py", "HTTP/1.1", [], b"", scheme="http")
+    >>> with handling(request):
+    ...     current_request() is request
+    True
+    """
+    token = _current_request.set(request)
+    try:
+        yield request
+    finally:
+        _current_request.reset(token)
 
 
 @dataclass
@@ -63,6 +70,13 @@ class ServerContext:
         except KeyError:
             raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(self.urls)}") from None
         return base + (path if path.startswith("/") else "/" + path)
+
+    def attach(self, request: Request) -> None:
+        """Give ``request`` its ``request.server`` (a :class:`RequestServer`), built on first use."""
+        request.attach_server(self._request_server)
+
+    def _request_server(self, request: Request) -> RequestServer:
+        return RequestServer(self, request.url_parts.path)
 
 
 class RequestServer:

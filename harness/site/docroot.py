@@ -3,11 +3,19 @@
 Every transport goes through :class:`DocRoot`: a URL path is percent-decoded once, ``..``
 segments are refused, and the real path (symlinks resolved) must stay inside the root.
 
->>> root = DocRoot("handlers")                                  # doctest: +SKIP
->>> root.resolve_http("/echo.py")                               # doctest: +SKIP
-Target(kind='handler', fs_path='/.../handlers/echo.py', url_path='/echo.py')
->>> root.resolve_ws("/chat")                                    # doctest: +SKIP
-Target(kind='ws_handler', fs_path='/.../handlers/chat_wsh.py', url_path='/chat')
+>>> import pathlib, tempfile
+>>> directory = pathlib.Path(tempfile.mkdtemp())
+>>> for name in ("echo.py", "chat_wsh.py"):
+...     _ = (directory / name).write_text("def main(*args): pass\\n")
+>>> root = DocRoot(directory)
+>>> root.resolve_http("/echo.py")                  # doctest: +ELLIPSIS
+Target(kind='handler', fs_path='.../echo.py', url_path='/echo.py')
+>>> root.resolve_ws("/chat")                       # doctest: +ELLIPSIS
+Target(kind='ws_handler', fs_path='.../chat_wsh.py', url_path='/chat')
+>>> root.resolve_http("/../etc/passwd")
+Traceback (most recent call last):
+  ...
+harness.site.docroot.PathRefused: /../etc/passwd is outside the document root
 """
 
 from __future__ import annotations

@@ -5,8 +5,13 @@ an edit applies on the next request without recompiling on every one. Each reque
 module body in a fresh namespace, as wptserve does: module-level state does not leak from one
 request (or one server process) to the next; shared state belongs in the stash.
 
+>>> import pathlib, tempfile
+>>> handler = pathlib.Path(tempfile.mkdtemp(), "echo.py")
+>>> _ = handler.write_text("def main(request, response):\\n    return 'echo'\\n")
 >>> cache = HandlerCache()
->>> main = cache.load_main("handlers/echo.py")      # doctest: +SKIP
+>>> main = cache.load_main(str(handler))
+>>> main(None, None)
+'echo'
 """
 
 from __future__ import annotations

@@ -21,15 +21,27 @@ from __future__ import annotations
 import copy
 import math
 import uuid
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 from .backend import StashBackend
+from .capabilities import ENDPOINT_PATH, Capability, sign
 from .client import ManagerBackend
 from .connect import env_backend
 from .envconfig import Address, load_env_config
-from .keys import normalize_key, normalize_path, normalize_timeout
+from .keys import (
+    RESERVED_TABLE_PREFIX,
+    normalize_key,
+    normalize_path,
+    normalize_table_name,
+    normalize_timeout,
+    normalize_ttl,
+)
+from .runinfo import clock_now, run_info
 from .store import EntryInfo
+from .tables import Table
 
 __all__ = ["Stash", "StashLock"]
 
@@ -78,10 +90,11 @@ class Stash:
     and ``backend=open_backend(config)`` any other. Keys are UUIDs in any spelling
     :class:`uuid.UUID` accepts, as ``str`` or ``bytes``; paths are ``str`` or ``bytes``.
 
-    >>> stash = Stash("/a.py", backend=LocalBackend())   # doctest: +SKIP
-    >>> key = stash.new_key()                            # doctest: +SKIP
-    >>> stash.put(key, {"seen": True})                   # doctest: +SKIP
-    >>> stash.take(key)                                  # doctest: +SKIP
+    >>> from harness.stash import LocalBackend
+    >>> stash = Stash("/a.py", backend=LocalBackend())
+    >>> key = stash.new_key()
+    >>> stash.put(key, {"seen": True})
+    >>> stash.take(key)
     {'seen': True}
     """
 
@@ -116,8 +129,13 @@ class Stash:
     def at(self, path: str | bytes) -> Stash:
         """A view of the same stash whose default path is ``path``.
 
-        >>> beacons = stash.at("/beacon.py")   # doctest: +SKIP
-        >>> beacons.take(key, timeout=5)       # doctest: +SKIP
+        >>> from harness.stash import LocalBackend
+        >>> stash = Stash("/a.py", backend=LocalBackend())
+        >>> key = stash.new_key()
+        >>> stash.put(key, "ping", path="/beacon.py")
+        >>> beacons = stash.at("/beacon.py")
+        >>> beacons.take(key, timeout=5)
+        'ping'
         """
         view = copy.copy(self)
         view.default_path = normalize_path(path)
@@ -130,19 +148,35 @@ class Stash:
             raise ValueError("this stash has no default path: pass path=..., or use stash.at(path)")
         return self.default_path
 
-    def put(self, key: str | bytes | uuid.UUID, value: object, path: str | bytes | None = None) -> None:
+    def put(
+        self,
+        key: str | bytes | uuid.UUID,
+        value: object,
+        path: str | bytes | None = None,
+        ttl: float | None = None,
+    ) -> None:
         """Store a copy of ``value`` under ``key`` at ``path`` (default: this view's path).
+
+        ``ttl``: seconds after which an untaken value expires (gone for ``take``,
+        ``entries()`` and the leftover report, which lists it as expired); ``None`` uses the
+        run's ``stash.default_ttl`` (no expiry if unset), ``math.inf`` never expires.
 
         Raises :class:`~harness.stash.StashError` if the key already holds a value,
         :class:`ValueError` for ``None`` (``take`` uses ``None`` for "absent"), a key that is
-        not a UUID or a value over the size limit, and :class:`TypeError` for a value that
-        cannot be pickled. Nothing is stored when it raises.
+        not a UUID, a TTL that is not positive or a value over the size limit, and
+        :class:`TypeError` for a value that cannot be pickled. Nothing is stored when it
+        raises.
+
+        >>> stash.put(key, report, ttl=30)   # doctest: +SKIP
         """
         resolved_path = self._resolve_path(path)
         normalized_key = normalize_key(key)
         if value is None:
             raise ValueError(f"cannot stash None under key {normalized_key}: take() returns None for a missing key")
-        self._backend.put(resolved_path, normalized_key, value)
+        if ttl is None:
+            self._backend.put(resolved_path, normalized_key, value)
+        else:
+            self._backend.put(resolved_path, normalized_key, value, normalize_ttl(ttl))
 
     def take(self, key: str | bytes | uuid.UUID, path: str | bytes | None = None, timeout: float | None = None) -> Any:
         """Remove and return the value under ``key`` at ``path``; ``None`` if absent.
@@ -162,15 +196,21 @@ class Stash:
     def get_queue(self) -> Any:
         """A new queue living in the stash server; put it in the stash to share it.
 
-        >>> queue = stash.get_queue()          # doctest: +SKIP
-        >>> stash.put(key, queue)              # doctest: +SKIP
+        It needs the manager-backed stash of a run (``harness serve``)::
+
+            queue = stash.get_queue()
+            stash.put(key, queue)   # another process takes it and shares the queue
         """
         return self._backend.new_queue()
 
     def entries(self, key: str = "*", path: str | bytes = "*") -> list[EntryInfo]:
         """List live entries (without taking them) whose key and path match glob patterns.
 
-        >>> [entry.key for entry in stash.entries(path="/beacon.py")]   # doctest: +SKIP
+        >>> from harness.stash import LocalBackend
+        >>> stash = Stash("/beacon.py", backend=LocalBackend())
+        >>> stash.put("6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10", 1)
+        >>> [entry.key for entry in stash.entries(path="/beacon.py")]
+        ['6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10']
         """
         if not isinstance(key, str):
             raise TypeError(f"key pattern must be str, not {type(key).__name__}")
@@ -179,6 +219,92 @@ class Stash:
         except ValueError:
             pass  # a glob, not one UUID
         return self._backend.entries(normalize_path(path), key)
+
+    def expired(self, key: str = "*", path: str | bytes = "*") -> list[EntryInfo]:
+        """Values that expired before anyone took them (the run's most recent ones).
+
+        Each :class:`EntryInfo` has ``expired`` true and ``expires_in`` <= 0.
+        """
+        if not isinstance(key, str):
+            raise TypeError(f"key pattern must be str, not {type(key).__name__}")
+        try:
+            key = normalize_key(key)
+        except ValueError:
+            pass  # a glob, not one UUID
+        return self._backend.expired(normalize_path(path), key)
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def table(self, name: str | bytes, ttl: float | None = None) -> Table:
+        """The dict-like table ``name`` (created by its first write); see :class:`Table`.
+
+        ``ttl``: seconds each write keeps its key (``None``: forever). Names starting with
+        ``harness/`` are the harness's own.
+
+        >>> sessions = stash.table("sessions")      # doctest: +SKIP
+        >>> sessions["user:1"] = {"name": "Alice"}  # doctest: +SKIP
+        """
+        return Table(self._backend, name, ttl)
+
+    def tables(self) -> list[str]:
+        """The names of the tables that hold at least one key, sorted."""
+        return [name for name in self._backend.tables() if not name.startswith(RESERVED_TABLE_PREFIX)]
+
+    # -- pages: share links and capabilities ----------------------------------------------
+
+    def share(self, key: str | bytes | uuid.UUID, path: str | bytes | None = None, ttl: float = 60.0) -> str:
+        """An HTTPS URL on the harness that hands the value under ``key`` to whoever GETs it.
+
+        The value is taken (so the link works once, like any take) by the first GET within
+        ``ttl`` seconds; later the link answers 403. A value that is not there yet answers
+        404 (``?timeout=S`` waits for it). ``bytes`` come back as they are, ``str`` as
+        UTF-8 text, anything else as JSON.
+
+        >>> url = stash.share(key, ttl=30)          # doctest: +SKIP
+        >>> requests.get(url, verify=ca).json()     # doctest: +SKIP
+        """
+        capability = Capability(
+            frozenset({"take"}),
+            expires=self._expiry(ttl),
+            path=self._resolve_path(path),
+            key=normalize_key(key),
+        )
+        token = sign(run_info(self._backend).secret, capability)
+        return f"{run_info(self._backend).urls['https']}{ENDPOINT_PATH}?cap={quote(token)}"
+
+    def capability(
+        self,
+        *,
+        path: str | bytes | None = None,
+        table: str | bytes | None = None,
+        ops: Iterable[str] | None = None,
+        ttl: float = 300.0,
+    ) -> str:
+        """A token that lets a page on another origin use the stash endpoint, in scope only.
+
+        Scope: one ``path`` (ops ``put``, ``take``; default both) or one ``table`` (ops
+        ``read``, ``write``; default both), for ``ttl`` seconds. Give it to the page, whose
+        ``new HarnessStash({base, capability})`` sends it with each call.
+
+        >>> token = stash.capability(table="events", ops=["write"], ttl=60)   # doctest: +SKIP
+        """
+        if (path is None) == (table is None):
+            raise ValueError("a capability is for a path or for a table: pass exactly one of path=, table=")
+        if table is not None:
+            default_ops = {"read", "write"}
+            target = {"table": normalize_table_name(table)}
+        else:
+            default_ops = {"put", "take"}
+            target = {"path": self._resolve_path(path)}
+        chosen = frozenset(default_ops if ops is None else ([ops] if isinstance(ops, str) else ops))
+        capability = Capability(chosen, expires=self._expiry(ttl), **target)
+        return sign(run_info(self._backend).secret, capability)
+
+    def _expiry(self, ttl: float) -> float:
+        seconds = normalize_ttl(ttl)
+        if seconds is None or math.isinf(seconds):
+            raise ValueError("a share link or capability needs a finite ttl")
+        return clock_now(self._backend) + seconds
 
     def waiting(self, key: str | bytes | uuid.UUID, path: str | bytes | None = None) -> int:
         """How many takes (in any process) are blocked waiting for ``key`` at ``path``.

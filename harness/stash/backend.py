@@ -35,8 +35,10 @@ simplest), and a new deadline from its ``ttl`` (``None``: no deadline; the old o
 dropped). Tables hold plain values only: no manager proxies (:class:`ValueError`).
 
 **Values too large** (over ``stash.max_value_bytes`` once pickled; for a list cell the sum of
-its items) raise :class:`ValueError` and store nothing; values that cannot be pickled raise
-:class:`TypeError`.
+its items) raise :class:`ValueError` ("... over the limit of N bytes (stash.max_value_bytes)")
+and store nothing; values that cannot be pickled raise :class:`TypeError`.
+
+``tests/integration/test_stash_backend_contract.py`` checks these rules on each backend.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from . import codec
-from .client import current_owner
 from .errors import StashError
+from .identity import current_owner
 from .store import EntryInfo, StashStore
 
 __all__ = ["LocalBackend", "StashBackend"]
@@ -165,6 +167,7 @@ class StashBackend(Protocol):
         """Move the run's stash clock ``seconds`` (finite, >= 0) forward; return the total offset.
 
         Everything whose deadline the clock passes expires at once, for every process.
+        A negative or infinite step raises :class:`ValueError` ("... only moves forward ...").
         ``advance_clock(0)`` reads the offset and is always allowed (share links use it);
         a positive move raises :class:`StashError` unless the run was started with
         ``stash.test_clock`` (the pytest plugin's harness has it on).

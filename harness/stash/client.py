@@ -7,59 +7,86 @@ per HTTP connection or thread.
 
 >>> backend = ManagerBackend.shared(address, authkey)   # doctest: +SKIP
 >>> backend.put("/a.py", key, 42)                       # doctest: +SKIP
+
+A process whose threads can be interrupted (a server with a handler timeout) installs its
+interrupt guard with :func:`set_interrupt_guard`: a take or a lock request then finishes its
+exchange before the interrupt lands, and undoes what the reply gave (puts the value back,
+releases the lock) before letting it go on.
 """
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import multiprocessing.managers as managers
 import os
 import pickle
-import secrets
 import threading
 import weakref
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from multiprocessing import connection as mpc
 from multiprocessing.managers import Token
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from ..net.interrupts import deferred
 from . import codec
 from .envconfig import Address
 from .errors import StashError, StashUnavailable
+from .identity import current_owner, process_identity
 from .manager import PROTOCOL_VERSION, STASH_CONNECTION, StashManager
-from .store import EntryInfo, owner_id, value_too_large
+from .store import EntryInfo, value_too_large
 from .wire import FrameReader, write_frame
 
-__all__ = ["ManagerBackend", "current_owner", "process_identity"]
+__all__ = ["InterruptGuard", "ManagerBackend", "Pending", "interrupt_guard", "set_interrupt_guard"]
 
 _MAX_IDLE = 32
 # Not in typeshed, public in the module since Python 3.0.
 _dispatch: Any = getattr(managers, "dispatch")  # noqa: B009
 _AUTO_PROXY: Any = getattr(managers, "AutoProxy")  # noqa: B009
-_identity = f"{os.getpid()}-{secrets.token_hex(4)}"
-_thread_owner = threading.local()  # this thread's owner id, built once
-_thread_serial = itertools.count()  # makes owner ids unique though the OS reuses thread ids
 
 
-def current_owner() -> str:
-    """This thread's identity as a stash lock holder or waiter."""
-    owner: str | None = getattr(_thread_owner, "id", None)
-    if owner is None or not owner.startswith(_identity + "/"):
-        owner = _thread_owner.id = owner_id(_identity, f"{threading.get_ident()}.{next(_thread_serial)}")
-    return owner
+class Pending(Protocol):
+    """What an interrupt guard tells once its block ends: the interrupt held back, if any."""
+
+    @property
+    def exception(self) -> type[BaseException] | None: ...
 
 
-def process_identity() -> str:
-    """This process's identity in the stash (its pid and a nonce, so reuse of pids is harmless)."""
-    return _identity
+InterruptGuard = Callable[[], AbstractContextManager[Pending]]
+"""Holds back interrupts of this thread for the duration of a ``with`` block."""
+
+
+class _NothingPending:
+    exception: type[BaseException] | None = None
+
+
+@contextmanager
+def _unguarded() -> Iterator[Pending]:
+    yield _NothingPending()
+
+
+_guard: InterruptGuard = _unguarded
+
+
+def set_interrupt_guard(guard: InterruptGuard | None) -> None:
+    """Install this process's interrupt guard (``None``: none, the default).
+
+    A server process that interrupts handler threads installs the one its interrupts
+    respect (:func:`harness.net.interrupts.deferred`) before it serves.
+    """
+    global _guard
+    _guard = _unguarded if guard is None else guard
+
+
+def interrupt_guard() -> AbstractContextManager[Pending]:
+    """Enter this process's interrupt guard (any transport's take or lock request uses it)."""
+    return _guard()
 
 
 def _describe_address(address: Address) -> str:
     return address if isinstance(address, str) else f"{address[0]}:{address[1]}"
 
 
-class _Channel:
+class _PooledConnection:
     """A pooled connection: the authenticated manager connection, framed by :mod:`.wire`."""
 
     __slots__ = ("_conn", "_fd", "_reader")
@@ -88,7 +115,7 @@ class ManagerBackend:
     def __init__(self, address: Address, authkey: bytes) -> None:
         self.address = address
         self._authkey = authkey
-        self._idle: list[_Channel] = []
+        self._idle: list[_PooledConnection] = []
         self._idle_lock = threading.Lock()
         self._manager: StashManager | None = None
         self.max_value_bytes: int | None = None
@@ -127,15 +154,15 @@ class ManagerBackend:
         except (OSError, EOFError) as exc:
             raise self._gone(exc) from None
 
-    def _connect(self) -> _Channel:
+    def _connect(self) -> _PooledConnection:
         """A new authenticated connection, served by the stash's lean loop."""
         conn = self._open()
         try:
-            _dispatch(conn, None, "accept_connection", (f"{STASH_CONNECTION}/{_identity}",))
+            _dispatch(conn, None, "accept_connection", (f"{STASH_CONNECTION}/{process_identity()}",))
         except (OSError, EOFError) as exc:
             conn.close()
             raise self._gone(exc) from None
-        return _Channel(conn)
+        return _PooledConnection(conn)
 
     def _handshake(self) -> None:
         try:
@@ -201,15 +228,15 @@ class ManagerBackend:
 
     def take(self, path: str, key: str, timeout: float | None) -> Any:
         # A handler timeout waits until the reply is in; the value then goes back.
-        with deferred() as pending:
+        with _guard() as pending:
             found = self._call("take", path, key, timeout, self._owner())
         if pending.exception is not None:
             if found is not None:
-                self._call("restore", path, key, found[0], found[1])
+                self._call("restore", path, key, found[0], found[1], found[2])
             raise pending.exception()
         if found is None:
             return None
-        payload, held = found
+        payload, held, _deadline = found
         if not held:
             return codec.loads(payload)
         try:
@@ -219,7 +246,7 @@ class ManagerBackend:
 
     def acquire_lock(self, timeout: float | None) -> bool:
         # A handler timeout waits until the reply is in; a granted lock is then released.
-        with deferred() as pending:
+        with _guard() as pending:
             granted = bool(self._call("acquire_lock", self._owner(), timeout))
         if pending.exception is not None:
             if granted:
@@ -332,8 +359,6 @@ class ManagerBackend:
 
 
 def _after_fork_in_child() -> None:
-    global _identity
-    _identity = f"{os.getpid()}-{secrets.token_hex(4)}"
     for backend in list(ManagerBackend._all):
         backend._forget_inherited()
 

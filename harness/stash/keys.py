@@ -18,7 +18,22 @@ import threading
 import uuid
 from typing import Union
 
-__all__ = ["KeyLike", "PathLike", "normalize_key", "normalize_path", "normalize_timeout"]
+__all__ = [
+    "MAX_TABLE_KEY",
+    "MAX_TABLE_NAME",
+    "KeyLike",
+    "PathLike",
+    "normalize_key",
+    "normalize_path",
+    "normalize_table_key",
+    "normalize_table_name",
+    "normalize_timeout",
+    "normalize_ttl",
+]
+
+MAX_TABLE_NAME = 256  # characters
+MAX_TABLE_KEY = 4096  # characters
+RESERVED_TABLE_PREFIX = "harness/"  # tables the harness itself keeps (run information)
 
 KeyLike = Union[str, bytes, uuid.UUID]
 PathLike = Union[str, bytes]
@@ -91,3 +106,51 @@ def normalize_timeout(timeout: object) -> float | None:
         raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout!r}")
     # Longer than the platform can wait for means "no limit".
     return math.inf if value > threading.TIMEOUT_MAX else value
+
+
+def normalize_ttl(ttl: object) -> float | None:
+    """Validate a TTL in seconds: ``None`` (the default), a number > 0, or ``math.inf`` (never).
+
+    Raises :class:`TypeError` for a non-number (``bool`` included) and :class:`ValueError`
+    for zero, a negative number or NaN.
+
+    >>> normalize_ttl(30)
+    30.0
+    """
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
+        raise TypeError(f"ttl must be a number of seconds or None, not {type(ttl).__name__}: {ttl!r}")
+    try:
+        value = float(ttl)
+    except OverflowError:
+        value = math.inf if ttl > 0 else -math.inf
+    if not value > 0:  # NaN too
+        raise ValueError(f"ttl must be a positive number of seconds (math.inf: never expires), got {ttl!r}")
+    return value
+
+
+def _text(value: object, what: str, limit: int) -> str:
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{what} {value!r} is not valid UTF-8") from None
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}: {value!r}")
+    if len(value) > limit:
+        raise ValueError(f"{what} {value[:40]!r}... is longer than {limit} characters")
+    return value
+
+
+def normalize_table_name(name: object) -> str:
+    """A table name as ``str``: non-empty, at most :data:`MAX_TABLE_NAME` characters."""
+    text = _text(name, "table name", MAX_TABLE_NAME)
+    if not text:
+        raise ValueError("a table name cannot be empty")
+    return text
+
+
+def normalize_table_key(key: object) -> str:
+    """A table key as ``str`` (any text, ``bytes`` as UTF-8), at most :data:`MAX_TABLE_KEY` characters."""
+    return _text(key, "table key", MAX_TABLE_KEY)

@@ -62,7 +62,10 @@ class StashService:
             self._drop(idents)
             raise
 
-    def take(self, path: str, key: str, timeout: float | None, owner: str) -> tuple[bytes, tuple[str, ...]] | None:
+    def take(
+        self, path: str, key: str, timeout: float | None, owner: str
+    ) -> tuple[bytes, tuple[str, ...], float | None] | None:
+        """``(payload, held proxy idents, deadline)``; the deadline lets a restore keep the TTL."""
         if not (type(path) is str and type(key) is str and type(owner) is str):
             _check_types(path=(path, str), key=(key, str), owner=(owner, str))
         if timeout is not None and not isinstance(timeout, float):
@@ -70,11 +73,18 @@ class StashService:
         entry = self.store.take(path, key, timeout, owner)
         if entry is None:
             return None
-        return entry.payload, entry.refs
+        return entry.payload, entry.refs, entry.deadline
 
-    def restore(self, path: str, key: str, payload: bytes, held: tuple[str, ...]) -> bool:
-        """Put back a value its taker could not keep (interrupted); ``False`` if its place is taken."""
-        if self.store.restore(path, key, Entry(payload, held)):
+    def restore(
+        self, path: str, key: str, payload: bytes, held: tuple[str, ...], deadline: float | None = None
+    ) -> bool:
+        """Put back a value its taker could not keep (interrupted); ``False`` if its place is taken.
+
+        It keeps the ``deadline`` it had (on the stash clock).
+        """
+        if deadline is not None and not isinstance(deadline, float):
+            raise TypeError("deadline must be a float or None")
+        if self.store.restore(path, key, Entry(payload, held, deadline=deadline)):
             return True
         self._drop(held)
         return False
@@ -342,8 +352,8 @@ def _undo(service: StashService, name: str, args: Any, reply: tuple[str, Any]) -
         return
     if name == "take" and result is not None:
         path, key = args[0], args[1]
-        payload, held = result
-        service.restore(path, key, payload, held)
+        payload, held, deadline = result
+        service.restore(path, key, payload, held, deadline)
     elif name == "acquire_lock" and result is True:
         try:
             service.release_lock(args[0])

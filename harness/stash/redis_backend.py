@@ -38,10 +38,11 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..net.interrupts import deferred
 from . import codec, redis_scripts
-from .client import current_owner
+from .client import interrupt_guard
+from .envconfig import load_stash_config
 from .errors import StashError, StashUnavailable
+from .identity import current_owner
 from .redis_wire import Prepacked, RespConnection
 from .seal import MAC_BYTES, open_sealed, seal
 from .store import EntryInfo, value_too_large
@@ -312,7 +313,7 @@ class RedisBackend:
     def _take_step(self, keys: list[bytes], mode: str, owner: str) -> bytes | None:
         lease_ms = int((self.wait_slice * 2 + self.url.timeout) * 1000)
         args = [mode, owner, lease_ms, self.key_ttl_ms]
-        with deferred() as pending:
+        with interrupt_guard() as pending:
             found: bytes | None = self._take(keys, args, "a take")
         if pending.exception is not None:
             if found is not None:
@@ -418,7 +419,7 @@ class RedisBackend:
         owner = current_owner()
         deadline = None if timeout is None or math.isinf(timeout) else time.monotonic() + timeout
         while True:
-            with deferred() as pending, self._translated("acquiring the lock"):
+            with interrupt_guard() as pending, self._translated("acquiring the lock"):
                 left = int(self._acquire([self._lock_key], [owner, self.lock_lease_ms]))
             if pending.exception is not None:
                 if left == 0:
@@ -630,7 +631,7 @@ class RedisQueue:
 
     >>> channel = stash.get_queue()             # doctest: +SKIP
     >>> stash.put(key, channel)                 # doctest: +SKIP
-    >>> stash.take(key).get(timeout=5)          # doctest: +SKIP (another process)
+    >>> stash.take(key).get(timeout=5)          # doctest: +SKIP
     """
 
     def __init__(self, backend: RedisBackend, name: bytes) -> None:
@@ -699,12 +700,18 @@ def _restore_queue(name: bytes) -> RedisQueue:
     """Unpickling a :class:`RedisQueue`: bind it to the backend that loads it."""
     backend = _loading.get()
     if backend is None:
-        from .connect import env_backend
-
-        found = env_backend()
-        if not isinstance(found, RedisBackend):
+        config = load_stash_config()
+        if parse_backend_url(config.backend).kind != "redis":
             raise StashError("a Redis stash queue can only be used by a process of a run with a Redis stash")
-        backend = found
+        backend = RedisBackend.shared(
+            config.backend,
+            config.run_id,
+            config.secret,
+            key_ttl=config.key_ttl,
+            max_value_bytes=config.max_value_bytes,
+            default_ttl=config.default_ttl,
+            test_clock=config.test_clock,
+        )
     if not name.startswith(backend.prefix):
         raise StashError("this Redis stash queue belongs to another run")
     return RedisQueue(backend, name)

@@ -139,9 +139,10 @@ class StashStore:
 
     ``max_value_bytes`` bounds one payload (``None``: no bound). ``default_ttl`` (seconds) is
     the TTL of a put that names none (``None``: such values never expire). ``test_clock``
-    allows :meth:`advance_clock`. ``on_expire`` is called with each path-space entry that
-    expired, so a server can release what it held for it; it runs with the store's mutex
-    held, so it must be quick and must not call the store.
+    allows :meth:`advance_clock`; ``clock`` is the time source it offsets (unit tests pass a
+    fake one). ``on_expire`` is called with each path-space entry that expired, so a server
+    can release what it held for it; it runs with the store's mutex held, so it must be
+    quick and must not call the store.
 
     Every method is one atomic step: two racing ``put`` calls of one key give one success
     and one :class:`StashError`, and a value is handed to exactly one ``take``.
@@ -153,8 +154,10 @@ class StashStore:
         default_ttl: float | None = None,
         test_clock: bool = False,
         on_expire: Callable[[Entry], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_value_bytes = max_value_bytes
+        self._clock = clock
         self.default_ttl = default_ttl
         self.test_clock = test_clock
         self.on_expire = on_expire
@@ -178,7 +181,7 @@ class StashStore:
 
     def now(self) -> float:
         """The store's clock: monotonic seconds plus the offset :meth:`advance_clock` moved."""
-        return time.monotonic() + self._offset
+        return self._clock() + self._offset
 
     def advance_clock(self, seconds: float) -> float:
         """Move the store's clock ``seconds`` forward; return the total offset.

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-__all__ = ["BackendURL", "parse_backend_url", "redact_url"]
+__all__ = ["BackendURL", "harness_backend_problem", "parse_backend_url", "redact_url"]
 
 MANAGER = "manager"
 MEMORY = "memory://"
@@ -148,3 +148,19 @@ def describe_endpoint(url: BackendURL) -> str:
         return f"unix://{quote(url.socket_path)}?db={url.db}"
     host = f"[{url.host}]" if ":" in url.host else url.host
     return f"{url.scheme}://{host}:{url.port}/{url.db}"
+
+
+def harness_backend_problem(backend: str) -> str | None:
+    """Why ``backend`` cannot be ``harness serve``'s stash, or ``None`` (never shows a password).
+
+    ``env`` (join the run ``HARNESS_STASH_CONFIG`` names) is allowed; ``memory://`` is not.
+    """
+    if backend == "env":
+        return None
+    try:
+        url = parse_backend_url(backend)
+    except ValueError as exc:
+        return str(exc)
+    if url.kind == "memory":
+        return "memory:// is a stash inside one process; harness serve runs several (use manager or redis://)"
+    return None

@@ -5,9 +5,10 @@ and an 8-byte length) followed by the bytes, and reads a frame with two ``read``
 stash connection is authenticated, both ends use this module instead: the same frames, read
 through a buffer, so a small message costs one system call to receive.
 
->>> reader, writer = os.pipe()                                   # doctest: +SKIP
->>> write_frame(writer, b"hello"); FrameReader(reader).read()    # doctest: +SKIP
+>>> reader, writer = os.pipe()
+>>> write_frame(writer, b"hello"); FrameReader(reader).read()
 b'hello'
+>>> os.close(reader); os.close(writer)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _SHORT = struct.Struct("!i")
 _LONG = struct.Struct("!Q")
 
 
-def encode_frame(data: bytes) -> bytes:
+def length_prefixed(data: bytes) -> bytes:
     """``data`` with its length in front, as multiprocessing frames it."""
     size = len(data)
     if size > 0x7FFFFFFF:
@@ -32,7 +33,7 @@ def encode_frame(data: bytes) -> bytes:
 
 def write_frame(fd: int, data: bytes) -> None:
     """Write one frame to ``fd`` (all of it); :class:`OSError` if the peer is gone."""
-    view = memoryview(encode_frame(data))
+    view = memoryview(length_prefixed(data))
     while view:
         written = os.write(fd, view)
         view = view[written:]

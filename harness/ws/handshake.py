@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from ..http.request import Request
-from ..http.response import _SERVER_HEADER, status_line
+from ..http.response import SERVER_HEADER, status_line
 
 __all__ = ["HandshakeRefused", "accept_value", "check_upgrade", "offered_subprotocols", "switching_protocols"]
 
@@ -77,7 +77,7 @@ def accept_value(key: str) -> str:
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + _GUID).digest()).decode("ascii")
 
 
-def switching_protocols(key: str, subprotocol: str | None, server: bytes = _SERVER_HEADER) -> bytes:
+def switching_protocols(key: str, subprotocol: str | None, server: bytes = SERVER_HEADER) -> bytes:
     """The 101 response that opens the connection."""
     headers = [
         b"Upgrade: websocket",

@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from bench.endpoints import Endpoint, open_endpoint
 from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
-
-from .endpoints import Endpoint, open_endpoint
 
 
 @pytest.fixture(scope="session")

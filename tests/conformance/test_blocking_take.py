@@ -7,9 +7,8 @@ import threading
 
 import pytest
 
+from bench.endpoints import PROTOCOLS
 from tests.support import wait_until
-
-from .endpoints import PROTOCOLS
 
 PAIRS = [(waiter, waker) for waiter, waker in itertools.product(PROTOCOLS, PROTOCOLS) if waiter != waker]
 

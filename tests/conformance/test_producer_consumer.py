@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from .endpoints import PROTOCOLS
+from bench.endpoints import PROTOCOLS
 
 PAIRS = list(itertools.product(PROTOCOLS, PROTOCOLS))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .endpoints import WSEndpoint
+from bench.endpoints import WSEndpoint
 
 
 @pytest.mark.parametrize("scheme", ["http", "https"])

@@ -165,7 +165,7 @@ def test_a_held_lock_outlives_its_lease_while_its_holder_lives(redis_server: Red
     holder = _backend(redis_server.url, run, lock_lease=0.3)
     assert holder.acquire_lock(1)
     other = Stash(PATH, backend=_backend(redis_server.url, run, lock_lease=0.3))
-    from tests.unit.conftest import Worker
+    from tests.support import Worker
 
     assert Worker(lambda: other.lock.acquire(timeout=1.0)).start().join(5) is False  # 3 leases
     holder.release_lock()

@@ -13,12 +13,12 @@ import psutil
 import pytest
 from websockets.asyncio.client import connect as async_connect
 
+from bench.soak import run_soak
 from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
 from tests.support import wait_until
 
 from .conftest import port_of
-from .soak import run_soak
 
 pytestmark = pytest.mark.slow
 

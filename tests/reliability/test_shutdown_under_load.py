@@ -7,28 +7,22 @@ import http.client
 import json
 import os
 import signal
-import socket
 import threading
 import time
 from pathlib import Path
 
 from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
-from tests.support import wait_until
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support import ports_of, wait_until
 
 
 def test_sigterm_during_load(api_root: Path, tmp_path: Path) -> None:
-    ports = {scheme: _free_port() for scheme in ("http", "https", "ws", "wss")}
+    # The servers pick their ports (no port is freed and then hoped to stay free).
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"ports": ports, "shutdown_timeout": 1.0}))
+    config.write_text(json.dumps({"shutdown_timeout": 1.0}))
     process = HarnessProcess(config=config, doc_root=api_root, workdir=tmp_path)
     state = process.start()
+    ports = ports_of(state.urls)
     harness = Harness(state)
     stop = threading.Event()
     outcomes: list[str] = []
@@ -85,6 +79,7 @@ def test_sigterm_during_load(api_root: Path, tmp_path: Path) -> None:
     assert not os.path.exists(state.run_dir)
     assert not process.state_file.exists()
     # A second start right after succeeds on the very same ports.
+    config.write_text(json.dumps({"ports": ports, "shutdown_timeout": 1.0}))
     again = HarnessProcess(config=config, doc_root=api_root, workdir=tmp_path / "again")
     (tmp_path / "again").mkdir()
     try:

@@ -54,8 +54,8 @@ def test_a_client_that_does_not_trust_the_ca_fails_and_the_server_goes_on(strict
 
 def test_tls_servers_send_no_session_tickets(strict_harness: Harness) -> None:
     """websockets' sync client races on post-handshake tickets (see harness/run/tls.py)."""
-    from harness.run.tls import TLSMaterial, server_context
+    from harness.run.tls import TLSMaterial, server_ssl_context
 
     run_dir = strict_harness.ca_cert.parent
-    context = server_context(TLSMaterial(run_dir / "server.pem", run_dir / "server.key", run_dir / "ca.pem"))
+    context = server_ssl_context(TLSMaterial(run_dir / "server.pem", run_dir / "server.key", run_dir / "ca.pem"))
     assert context.num_tickets == 0

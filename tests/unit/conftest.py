@@ -1,11 +1,9 @@
-"""Shared helpers for the I/O-free unit tests (no servers, no sockets)."""
+"""Fixtures for the I/O-free unit tests (no servers, no sockets); plain helpers are in tests/support.py."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,56 +14,7 @@ from harness.stash import LocalBackend, Stash, StashStore
 from harness.stash.client import ManagerBackend
 from harness.stash.manager import run_stash_server
 from harness.stash.redis_backend import RedisBackend
-
-# How long a test may wait for something that should happen at once (a woken thread, ...).
-# Only a broken implementation ever waits this long, so it is generous.
-PROMPT = 5.0
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = PROMPT) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` runs out; return its last value.
-
-    Used to observe that a thread has reached a blocking call (enqueued as a waiter), which
-    no public event reports. The wait is bounded; the caller asserts the result.
-    """
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not predicate():
-        if time.monotonic() >= deadline:
-            return predicate()
-        pause.wait(0.001)
-    return True
-
-
-class Worker:
-    """A thread running ``target`` whose result or exception is kept for the test to check."""
-
-    def __init__(self, target: Callable[[], object], name: str = "worker") -> None:
-        self.result: object = None
-        self.error: BaseException | None = None
-        self.finished = threading.Event()
-        self._target = target
-        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.result = self._target()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            self.error = exc
-        finally:
-            self.finished.set()
-
-    def start(self) -> Worker:
-        self.thread.start()
-        return self
-
-    def join(self, timeout: float = PROMPT) -> object:
-        """Wait (bounded) for the thread, re-raise its exception, return its result."""
-        assert self.finished.wait(timeout), f"{self.thread.name} did not finish within {timeout} s"
-        self.thread.join(timeout)
-        if self.error is not None:
-            raise self.error
-        return self.result
+from tests.support import PROMPT, Worker, wait_until
 
 
 @pytest.fixture
@@ -106,7 +55,7 @@ def blocked_takes() -> Callable[[StashStore, str, str, int], bool]:
             with store._mutex:
                 return len(store._waiters.get((path, key), ()))
 
-        return wait_until(lambda: queued() == count)
+        return wait_until(lambda: queued() == count, PROMPT, interval=0.001)
 
     return wait
 
@@ -116,7 +65,7 @@ def blocked_lockers() -> Callable[[StashStore, int], bool]:
     """Wait (bounded) until exactly ``count`` threads are blocked in ``acquire_lock`` of a store."""
 
     def wait(store: StashStore, count: int) -> bool:
-        return wait_until(lambda: len(store._lock_changed._waiters) == count)  # type: ignore[attr-defined]
+        return wait_until(lambda: len(store._lock_changed._waiters) == count, PROMPT, interval=0.001)  # type: ignore[attr-defined]
 
     return wait
 

@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from harness.http.response import ClientDisconnected, Response, ResponseHeaders, ResponseWriter
+from tests.support import split_head
 
 
 class RecordingSink:
@@ -27,19 +28,6 @@ class RecordingSink:
     @property
     def data(self) -> bytes:
         return b"".join(self.sends)
-
-
-def split_head(data: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], bytes]:
-    """(status line, header pairs, body) of a well-formed response; asserts the framing."""
-    head, separator, body = data.partition(b"\r\n\r\n")
-    assert separator, f"no blank line ends the head: {data!r}"
-    status, *lines = head.split(b"\r\n")
-    pairs = []
-    for line in lines:
-        name, colon, value = line.partition(b": ")
-        assert colon and name and b"\n" not in line, f"malformed header line {line!r}"
-        pairs.append((name, value))
-    return status, pairs, body
 
 
 # -- ResponseHeaders -----------------------------------------------------------------------
@@ -345,55 +333,7 @@ def test_set_error_message_is_text(message: object, text: str) -> None:
     assert json.loads(response.content) == {"error": {"code": 500, "message": text}}
 
 
-# -- head_bytes and content ----------------------------------------------------------------
-
-
-def test_head_bytes_adds_server_date_and_content_length() -> None:
-    response = Response()
-    response.headers.set("Content-Type", "text/plain")
-    status, pairs, body = split_head(response.head_bytes(5))
-    assert status == b"HTTP/1.1 200 OK"
-    assert body == b""
-    names = [name for name, _ in pairs]
-    assert names == [b"Content-Type", b"Server", b"Date", b"Content-Length"]
-    values = dict(pairs)
-    assert values[b"Server"] == b"stash-harness"
-    assert values[b"Content-Length"] == b"5"
-    date = parsedate_to_datetime(values[b"Date"].decode())
-    assert abs((datetime.now(timezone.utc) - date).total_seconds()) < 60
-
-
-def test_head_bytes_keeps_headers_the_handler_set() -> None:
-    response = Response()
-    response.headers.set("server", "mine")
-    response.headers.set("date", "then")
-    response.headers.set("content-length", "99")
-    _, pairs, _ = split_head(response.head_bytes(5))
-    assert pairs == [(b"server", b"mine"), (b"date", b"then"), (b"content-length", b"99")]
-
-
-def test_head_bytes_unknown_length_chunked_and_close() -> None:
-    response = Response(version="HTTP/1.0")
-    response.status = (299, b"Custom")
-    response.close_connection = True
-    status, pairs, _ = split_head(response.head_bytes(None, chunked=True))
-    assert status == b"HTTP/1.0 299 Custom"
-    names = [name for name, _ in pairs]
-    assert b"Content-Length" not in names
-    assert (b"Transfer-Encoding", b"chunked") in pairs
-    assert (b"Connection", b"close") in pairs
-
-
-def test_head_bytes_without_required_headers() -> None:
-    response = Response()
-    response.add_required_headers = False
-    assert response.head_bytes(3) == b"HTTP/1.1 200 OK\r\n\r\n"
-
-
-def test_head_bytes_of_an_unregistered_status() -> None:
-    response = Response()
-    response.status = 599
-    assert response.head_bytes(None).startswith(b"HTTP/1.1 599 Unknown\r\n")
+# -- content ----------------------------------------------------------------------------
 
 
 class ClosingBytesIO(io.BytesIO):

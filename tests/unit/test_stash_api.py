@@ -14,11 +14,10 @@ import uuid
 import pytest
 
 from harness.stash import ENV_VAR, LocalBackend, Stash, StashError, StashLock, StashStore, StashUnavailable
-from tests.unit.conftest import wait_until
+from tests.support import PROMPT, wait_until
 
 KEY = "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10"
 OTHER = "00000000-0000-4000-8000-000000000002"
-PROMPT = 5.0
 
 SPELLINGS = {
     "canonical": KEY,

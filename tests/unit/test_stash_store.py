@@ -10,11 +10,11 @@ import pytest
 
 from harness.stash import StashError, StashStore
 from harness.stash.store import Entry, EntryInfo, owner_id
+from tests.support import PROMPT
 
 K1 = "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10"
 K2 = "00000000-0000-4000-8000-000000000002"
 P = "/a.py"
-PROMPT = 5.0  # a bound only a broken implementation reaches
 
 
 # -- values --------------------------------------------------------------------------------

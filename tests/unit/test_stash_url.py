@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from harness.config import stash_backend_problem
 from harness.stash import StashUnavailable
 from harness.stash.envconfig import StashConfig, decode_stash_config, encode_stash_config
-from harness.stash.url import describe_endpoint, parse_backend_url, redact_url
+from harness.stash.url import describe_endpoint, harness_backend_problem, parse_backend_url, redact_url
 
 GOOD = [
     ("manager", "manager", ""),
@@ -74,10 +73,10 @@ def test_redact_url(text: str, redacted: str) -> None:
 
 
 def test_memory_cannot_back_a_harness_and_env_can() -> None:
-    assert "one process" in str(stash_backend_problem("memory://"))
-    assert stash_backend_problem("env") is None
-    assert stash_backend_problem("redis://h:1/0") is None
-    problem = stash_backend_problem("redis://u:hunter2@h:1/x")
+    assert "one process" in str(harness_backend_problem("memory://"))
+    assert harness_backend_problem("env") is None
+    assert harness_backend_problem("redis://h:1/0") is None
+    problem = harness_backend_problem("redis://u:hunter2@h:1/x")
     assert problem is not None and "hunter2" not in problem
 
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from harness.stash.wire import FrameReader, encode_frame, write_frame
+from harness.stash.wire import FrameReader, length_prefixed, write_frame
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_frames_round_trip(pipe, size: int) -> None:
 
 def test_several_frames_in_one_read_come_out_one_by_one(pipe) -> None:
     read_fd, write_fd = pipe
-    os.write(write_fd, encode_frame(b"one") + encode_frame(b"") + encode_frame(b"three"))
+    os.write(write_fd, length_prefixed(b"one") + length_prefixed(b"") + length_prefixed(b"three"))
     reader = FrameReader(read_fd)
     assert [reader.read(), reader.read(), reader.read()] == [b"one", b"", b"three"]
 

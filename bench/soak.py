@@ -1,6 +1,7 @@
 """A soak of the shared stash: clients on every protocol put values that clients on other
-protocols take, for a fixed time. Used by the CI test (seconds) and ``bench/soak_bench.py``
-(about a minute). Every value must be taken exactly once; RSS is sampled before and after."""
+protocols take, for a fixed time. Used by the CI test (tests/reliability/test_load.py, for
+seconds) and ``bench/soak_bench.py`` (about a minute). Every value must be taken exactly
+once; RSS is sampled before and after."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 import psutil
 
 from pytest_harness import Harness
-from tests.conformance.endpoints import PROTOCOLS, open_endpoint
+
+from .endpoints import PROTOCOLS, open_endpoint
 
 SOAK_PATH = "/soak"
 

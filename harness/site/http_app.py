@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import logging
 
-from ..site.context import ServerContext, reset_current_request, set_current_request
-from ..site.docroot import DocRoot, PathRefused, Target
-from ..site.loader import HandlerCache, HandlerLoadError, format_exception
-from ..site.static import serve_directory, serve_file
-from .request import HTTPException, Request
-from .response import ClientDisconnected, Response
-from .returns import UnsupportedReturn, apply_return_value
+from ..http.request import HTTPException, Request
+from ..http.response import ClientDisconnected, Response
+from ..http.returns import UnsupportedReturn, apply_return_value
+from ..http.server import HandlerTimeout
+from .context import ServerContext, handling
+from .docroot import DocRoot, PathRefused, Target
+from .loader import HandlerCache, HandlerLoadError, format_exception
+from .locals import responding
+from .stash_endpoint import serve_stash_endpoint
+from .static import serve_directory, serve_file
 
-__all__ = ["HTTPApp", "HandlerTimeout"]
-
-
-class HandlerTimeout(BaseException):
-    """Raised inside a handler that ran past ``http.handler_timeout``.
-
-    It derives from :class:`BaseException` so a handler's ``except Exception`` does not
-    swallow it.
-    """
+__all__ = ["HTTPApp"]
 
 
 class HTTPApp:
@@ -40,6 +35,9 @@ class HTTPApp:
 
     def handle(self, request: Request, response: Response) -> None:
         """Fill ``response`` for ``request``. Never raises for a handler's fault."""
+        self.context.attach(request)
+        if request.url_parts.path.startswith("/harness/") and serve_stash_endpoint(request, response, self.context):
+            return
         try:
             target = self.docroot.resolve_http(request.url_parts.path)
         except PathRefused as refused:
@@ -69,11 +67,11 @@ class HTTPApp:
         except HandlerLoadError as exc:
             self._fail(request, response, exc.message, exc.details)
             return
-        token = set_current_request(request)
         try:
-            value = main(request, response)
-            if not response.writer_used:
-                apply_return_value(response, value)
+            with handling(request), responding(response):
+                value = main(request, response)
+                if not response.writer_used:
+                    apply_return_value(response, value)
         except HTTPException as exc:
             if response.writer_used:
                 response.close_connection = True
@@ -94,5 +92,3 @@ class HTTPApp:
                 f"handler {target.url_path} raised {type(exc).__name__}: {exc}",
                 format_exception(exc),
             )
-        finally:
-            reset_current_request(token)

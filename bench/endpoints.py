@@ -2,7 +2,9 @@
 
 ``http``, ``https``, ``ws`` and ``wss`` go through the conformance handlers (so the put or
 take runs inside that server's process); ``test`` is the test process's own stash client.
-Values are text here and travel as UTF-8 bytes everywhere.
+Values are text here and travel as UTF-8 bytes everywhere. The conformance tests
+(tests/conformance/) and the soak (:mod:`bench.soak`) use them; it lives with the benchmarks
+so that they need nothing from the tests.
 """
 
 from __future__ import annotations

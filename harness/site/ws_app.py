@@ -1,7 +1,8 @@
 """The WebSocket application: the opening handshake, routing to ``NAME_wsh.py``, the handler.
 
-It runs on the same HTTP/1.1 transport as the HTTP servers (:mod:`harness.http.server`), so
-WS and WSS get its connection limit, TLS handling and request-head limits. A connection to
+It runs on the same HTTP/1.1 transport as the HTTP servers (:mod:`harness.http.server`), as
+its :class:`~harness.http.upgrade.Upgrader`, so WS and WSS get its connection limit, TLS
+handling and request-head limits. A connection to
 ``ws[s]://host:port/dir/NAME`` runs ``main(ws, request)`` from ``dir/NAME_wsh.py``; an unknown
 path is refused at the handshake with 404 and a broken handler file with 500, before the
 connection upgrades.
@@ -13,27 +14,40 @@ A handler may choose a subprotocol the client offers: define ``SUBPROTOCOLS = ["
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from ..config import WSSettings
-from ..http.parser import RequestHead
+from ..config import Config, HTTPSettings, WSSettings
 from ..http.request import Request
 from ..http.response import plain_text_error
-from ..net.sockets import RecvTimeout
-from ..site.context import ServerContext, reset_current_request, set_current_request
-from ..site.docroot import DocRoot, PathRefused
-from ..site.loader import HandlerCache, HandlerLoadError
-from .connection import WebSocket
-from .frames import truncate_close_reason
-from .handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
+from ..http.upgrade import Handover, UpgradeChannel
+from ..ws.connection import WebSocket
+from ..ws.frames import truncate_close_reason
+from ..ws.handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
+from .context import ServerContext, handling
+from .docroot import DocRoot, PathRefused
+from .loader import HandlerCache, HandlerLoadError
 
-if TYPE_CHECKING:
-    from ..http.server import Channel
+__all__ = ["WSApp", "transport_settings"]
 
-__all__ = ["WSApp"]
+
+def transport_settings(config: Config) -> HTTPSettings:
+    """The HTTP transport's settings for a WS or WSS server of ``config``.
+
+    The handshake is an HTTP request whose head has the HTTP limits, sent within
+    ``ws.open_timeout``, with no body; handlers run as long as they like.
+    """
+    return dataclasses.replace(
+        config.http,
+        max_connections=config.ws.max_connections,
+        header_timeout=config.ws.open_timeout,
+        keep_alive_timeout=config.ws.open_timeout,
+        handler_timeout=None,
+        max_body_bytes=0,
+    )
 
 
 def _choose_subprotocol(namespace: dict[str, Any], request: Request, offered: list[str]) -> str | None:
@@ -79,9 +93,11 @@ class WSApp:
         self.logger = logger
         self.access_log = access_log
 
-    def serve(self, channel: Channel, head: RequestHead, request: Request) -> None:
+    def upgrade(self, request: Request, channel: UpgradeChannel) -> None:
         """Answer the handshake on ``channel``; if it upgrades, run the handler to its end."""
+        self.context.attach(request)
         resource = request.url_parts.path
+        request_target = request.request_path
         try:
             key = check_upgrade(request)
             target = self.docroot.resolve_ws(resource)
@@ -92,36 +108,37 @@ class WSApp:
             return
         except PathRefused as refused:
             if refused.suspicious:
-                self.logger.warning("refused WebSocket %s from %s: %s", head.target, request.client_address, refused)
+                self.logger.warning("refused WebSocket %s from %s: %s", request_target, request.client_address, refused)
             channel.send(plain_text_error(refused.status, refused.message))
             return
         except HandlerLoadError as error:
-            self.logger.error("WebSocket %s: %s\n%s", head.target, error.message, error.details.rstrip())
+            self.logger.error("WebSocket %s: %s\n%s", request_target, error.message, error.details.rstrip())
             channel.send(plain_text_error(500, str(error)))
             return
         channel.send(switching_protocols(key, subprotocol))
-        # The transport's receive timeout for this socket, so its settings stay in one place.
-        recv_timeout = getattr(channel, "_recv_timeout", None)
-        ws = WebSocket(
-            channel.sock,
-            channel.buffer,
-            path=head.target,
-            headers=head.headers,
-            subprotocol=subprotocol,
-            max_size=self.settings.max_message_bytes,
-            close_timeout=self.settings.close_timeout,
-            logger=self.logger,
-            recv_timeout=recv_timeout if isinstance(recv_timeout, RecvTimeout) else None,
-        )
-        channel.upgraded = ws
+
+        def websocket(handover: Handover) -> WebSocket:
+            return WebSocket(
+                handover.sock,
+                handover.leftover,
+                path=request_target,
+                headers=request.raw_headers,
+                subprotocol=subprotocol,
+                max_size=self.settings.max_message_bytes,
+                close_timeout=self.settings.close_timeout,
+                logger=self.logger,
+                recv_timeout=handover.recv_timeout,
+            )
+
+        ws = channel.hand_over(websocket)
         if self.access_log:
-            self.logger.info("%s - WebSocket %s opened", request.client_address, head.target)
+            self.logger.info("%s - WebSocket %s opened", request.client_address, request_target)
         self._run(namespace["main"], ws, request, resource)
 
     def _run(self, main: Any, ws: WebSocket, request: Request, resource: str) -> None:
-        token = set_current_request(request)
         try:
-            main(ws, request)
+            with handling(request):
+                main(ws, request)
         except ConnectionClosed as closed:
             self.logger.debug("WebSocket %s: the connection closed under the handler: %s", resource, closed)
         except Exception as exc:
@@ -131,5 +148,4 @@ class WSApp:
             self.logger.error("WebSocket handler %s called sys.exit(%r); the server goes on", resource, exc.code)
             ws.close(1011, "handler called sys.exit()")
         finally:
-            reset_current_request(token)
             ws.close()
