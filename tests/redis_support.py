@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,7 +51,9 @@ class RedisServer:
         directory.mkdir(parents=True, exist_ok=True)
         self.bind = bind
         self.port = port if port is not None else free_port(bind)
-        self.socket_path = directory / "redis.sock"
+        # sun_path holds 108 bytes: the socket goes in a short directory of its own.
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="redis-"))
+        self.socket_path = self._socket_dir / "redis.sock"
         self.password = password
         self.acl = acl
         self.tls = tls
@@ -98,6 +101,7 @@ class RedisServer:
     def start(self, timeout: float = 20.0) -> RedisServer:
         """Start and wait for its "ready" line (not a sleep)."""
         assert REDIS_SERVER is not None
+        self._socket_dir.mkdir(exist_ok=True)
         config = self.directory / "redis.conf"
         config.write_text(self._config())
         self.process = subprocess.Popen(
@@ -155,3 +159,4 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait(10)
         self.process = None
+        shutil.rmtree(self._socket_dir, ignore_errors=True)
