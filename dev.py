@@ -6,8 +6,8 @@
     python3 dev.py lint                            # ruff check, ruff format --check, mypy
     python3 dev.py bench [bench options]           # benchmarks against wptserve / pywebsocket3
 
-The first run makes ``.venv`` and installs the project into it (editable, with its test
-and dev extras) using uv, which it fetches with pip when it is not on PATH. Later runs
+The first run makes ``.venv`` and installs the project into it (editable, with its test,
+dev and bench extras) using uv, which it fetches with pip when it is not on PATH. Later runs
 reinstall only when pyproject.toml changed.
 """
 
@@ -25,7 +25,8 @@ VENV = ROOT / ".venv"
 TOOLS = VENV / ".tools"
 STAMP = VENV / ".installed"
 PYTHON = VENV / "bin" / "python"
-EXTRAS = "test,dev"
+# bench: wptserve and pywebsocket3, the peers of the benchmarks and of the differential tests.
+EXTRAS = "test,dev,bench"
 
 
 def _run(command: list[str], **kwargs: object) -> None:
@@ -87,7 +88,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, rest = argv[0], argv[1:]
-    ensure_venv(EXTRAS + ",bench" if command == "bench" else EXTRAS)
+    ensure_venv(EXTRAS)
     bin_dir = VENV / "bin"
     if command == "serve":
         _exec([str(bin_dir / "harness"), "serve", *rest])

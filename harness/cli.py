@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the harness and serve until SIGINT/SIGTERM")
     serve.add_argument("--config", metavar="PATH", help="a JSON file overriding the embedded config.json")
     serve.add_argument("--doc-root", metavar="DIR", help="serve handlers and files from DIR")
+    serve.add_argument(
+        "--ws-doc-root", metavar="DIR", help="find WebSocket handlers (NAME_wsh.py) in DIR instead of the doc root"
+    )
+    serve.add_argument(
+        "--wpt",
+        action="store_true",
+        help="wpt mode: WebSocket handlers from DOC_ROOT/websockets/handlers, wpt's host names on loopback",
+    )
     serve.add_argument("--state-file", metavar="PATH", help="write URLs, CA path and stash config here (mode 0600)")
     serve.add_argument(
         "--stash",
@@ -89,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        config = load_config(args.config, doc_root=args.doc_root)
+        config = load_config(args.config, doc_root=args.doc_root, ws_doc_root=args.ws_doc_root, wpt=args.wpt)
     except ConfigError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return 2

@@ -31,6 +31,7 @@ __all__ = [
     "Ports",
     "StashSettings",
     "TLSFiles",
+    "WPTSettings",
     "WSSettings",
     "config_from_json",
     "config_to_json",
@@ -112,6 +113,17 @@ class WSSettings:
     open_timeout: float = _range(0, exclusive_min=True)
     close_timeout: float = _range(0, exclusive_min=True)
     max_message_bytes: int = _range(1)
+    compression: bool = True
+
+
+@dataclass(frozen=True)
+class WPTSettings:
+    """Running a web-platform-tests checkout: wpt mode and wpt's host layout."""
+
+    enabled: bool = False
+    hosts: Union[bool, None] = None  # null: on in wpt mode
+    browser_host: str = "web-platform.test"
+    alt_host: str = "not-web-platform.test"
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,8 @@ class Config:
     run_dir: Union[Path, None] = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = False
+    ws_doc_root: Union[Path, None] = None
+    wpt: WPTSettings = WPTSettings()
 
     def __getitem__(self, key: str) -> Any:
         """Item access for handlers written against wptserve's dict-like config."""
@@ -343,6 +357,14 @@ def _check_semantics(config: Config, source_name: str) -> None:
 
     if not config.doc_root.is_dir():
         raise fail("doc_root", f"the document root {str(config.doc_root)!r} is not a directory")
+    if config.ws_doc_root is not None and not config.ws_doc_root.is_dir():
+        raise fail("ws_doc_root", f"the WebSocket document root {str(config.ws_doc_root)!r} is not a directory")
+    for key in ("browser_host", "alt_host"):
+        name = getattr(config.wpt, key)
+        if any(char.isspace() or char in "/:[]" for char in name) or name.startswith(".") or name.endswith("."):
+            raise fail(f"wpt.{key}", f"invalid host name {name!r}")
+    if config.wpt.browser_host.lower() == config.wpt.alt_host.lower():
+        raise fail("wpt.alt_host", "the alt host must differ from wpt.browser_host")
     try:
         ipaddress.ip_address(config.bind_address)
     except ValueError:
@@ -400,11 +422,17 @@ def config_from_json(data: dict[str, Any], source: str = "the harness state") ->
 
 
 def load_config(
-    path: str | os.PathLike[str] | None = None, *, doc_root: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str] | None = None,
+    *,
+    doc_root: str | os.PathLike[str] | None = None,
+    ws_doc_root: str | os.PathLike[str] | None = None,
+    wpt: bool = False,
 ) -> Config:
     """Load the embedded defaults, overlaid with the file at ``path`` if given.
 
-    ``doc_root`` (relative to the working directory) overrides the document root.
+    ``doc_root`` and ``ws_doc_root`` (relative to the working directory) override the
+    document roots; ``wpt`` turns wpt mode on. What wpt mode implies (the WebSocket root, the
+    host names) is filled in when the run starts (:func:`harness.wpt.hosts.apply_wpt_settings`).
     Raises :class:`ConfigError` with a one-line message naming the file and key.
     """
     default_path = default_config_path()
@@ -420,5 +448,11 @@ def load_config(
         config = config.replace(doc_root=Path(doc_root).resolve())
         if not config.doc_root.is_dir():
             raise ConfigError(f"--doc-root: the document root {str(doc_root)!r} is not a directory")
+    if ws_doc_root is not None:
+        config = config.replace(ws_doc_root=Path(ws_doc_root).resolve())
+        if not config.ws_doc_root or not config.ws_doc_root.is_dir():
+            raise ConfigError(f"--ws-doc-root: the WebSocket document root {str(ws_doc_root)!r} is not a directory")
+    if wpt:
+        config = config.replace(wpt=dataclasses.replace(config.wpt, enabled=True))
     _check_semantics(config, source_name)
     return config

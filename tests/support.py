@@ -10,12 +10,16 @@ True
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["PROMPT", "Worker", "ports_of", "split_head", "wait_until"]
+__all__ = ["PROMPT", "REPO", "Worker", "ports_of", "readme_block", "split_head", "wait_until"]
+
+REPO = Path(__file__).resolve().parents[1]
 
 # How long a test may wait for something that should happen at once (a woken thread, ...).
 # Only a broken implementation ever waits this long, so it is generous.
@@ -89,3 +93,11 @@ def ports_of(urls: dict[str, str]) -> dict[str, int]:
         assert port is not None, f"{scheme} URL {url!r} has no port"
         ports[scheme] = port
     return ports
+
+
+def readme_block(first_line: str) -> str:
+    """The README's ```python block that starts with ``first_line``, as text (the test runs it)."""
+    readme = (REPO / "README.md").read_text()
+    match = re.search(r"```python\n(" + re.escape(first_line) + r".*?)```", readme, re.S)
+    assert match is not None, f"README has no python block starting with {first_line!r}"
+    return match.group(1)

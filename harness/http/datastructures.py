@@ -135,33 +135,43 @@ class MultiDict(Generic[V]):
         return f"{type(self).__name__}({self.multi_items()!r})"
 
 
-class RequestHeaders:
+class RequestHeaders(dict[bytes, list[bytes]]):
     """Read-only, case-insensitive request headers; names ``str`` or ``bytes``, values ``bytes``.
 
+    Like wptserve's, it is a dict from lower-cased names to lists of values, so iteration,
+    ``items()``, ``values()`` and ``dict(headers)`` give what wptserve gives.
     ``headers[name]`` joins repeated headers with ``b", "``; :meth:`get_list` keeps them apart.
 
     >>> headers = RequestHeaders([(b"Accept", b"text/html"), (b"accept", b"*/*")])
-    >>> headers["ACCEPT"], headers.get_list("accept")
-    (b'text/html, */*', [b'text/html', b'*/*'])
+    >>> headers["ACCEPT"], headers.get_list("accept"), headers.items()
+    (b'text/html, */*', [b'text/html', b'*/*'], dict_items([(b'accept', [b'text/html', b'*/*'])]))
     """
 
-    __slots__ = ("_data", "raw")
-
     def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        super().__init__()
         self.raw: list[tuple[bytes, bytes]] = list(raw)
-        data: dict[bytes, list[bytes]] = {}
         for name, value in self.raw:
-            data.setdefault(name.lower(), []).append(value)
-        self._data = data
+            key = name.lower()
+            values = dict.get(self, key)
+            if values is None:
+                dict.__setitem__(self, key, [value])
+            else:
+                values.append(value)
 
     def _values(self, name: str | bytes) -> list[bytes] | None:
-        return self._data.get(header_key(name))
+        return dict.get(self, header_key(name))
 
-    def __getitem__(self, name: str | bytes) -> bytes:
+    def __getitem__(self, name: str | bytes) -> bytes:  # type: ignore[override]
         values = self._values(name)
         if not values:
             raise KeyError(name)
         return values[0] if len(values) == 1 else b", ".join(values)
+
+    def __setitem__(self, name: object, value: object) -> None:
+        raise TypeError("request headers are read-only")
+
+    def __delitem__(self, name: object) -> None:
+        raise TypeError("request headers are read-only")
 
     def get(self, name: str | bytes, default: Any = None) -> Any:
         """The (joined) value of ``name``, or ``default``."""
@@ -184,19 +194,15 @@ class RequestHeaders:
             return False
         return self._values(name) is not None
 
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def keys(self) -> list[bytes]:
-        """Lower-cased names."""
-        return list(self._data)
-
-    def items(self) -> list[tuple[bytes, bytes]]:
+    def iteritems(self) -> Iterator[tuple[bytes, bytes]]:
         """``(lower-cased name, joined value)`` pairs."""
-        return [(name, self[name]) for name in self._data]
+        for name in self:
+            yield name, self[name]
+
+    def itervalues(self) -> Iterator[bytes]:
+        """Each name's joined value."""
+        for name in self:
+            yield self[name]
 
     def __repr__(self) -> str:
         return f"RequestHeaders({self.raw!r})"

@@ -74,7 +74,8 @@ def response_head(
     ``Server`` and ``Date`` (unless the handler set them, or turned
     ``add_required_headers`` off), ``Content-Length: content_length`` (when not None and the
     handler set none), ``Transfer-Encoding: chunked``, and ``Connection: close`` or
-    ``Connection: keep-alive`` unless the handler set a ``Connection`` header.
+    ``Connection: keep-alive`` unless the handler set a ``Connection`` header (``close`` too
+    needs ``add_required_headers``).
     """
     headers = response.headers
     lines = [status_line(response.version, *response.status), *headers.wire_lines()]
@@ -90,7 +91,7 @@ def response_head(
             lines.append(b"Content-Length: %d\r\n" % content_length)
     if chunked:
         lines.append(b"Transfer-Encoding: chunked\r\n")
-    if close and not has_connection:
+    if close and not has_connection and response.add_required_headers:
         lines.append(b"Connection: close\r\n")
     lines.append(b"\r\n")
     return b"".join(lines)
@@ -104,10 +105,14 @@ def frame_response(
     ``keep_alive`` is whether the request and the handler allow another request on the
     connection; ``body_length`` is the body's size when it is in memory, ``None`` for a
     stream. A stream goes out with the handler's ``Content-Length``, else chunked (HTTP/1.1),
-    else until the connection closes (HTTP/1.0).
+    else until the connection closes (HTTP/1.0). With ``add_required_headers`` off, only
+    the handler's headers go out and, without its ``Content-Length``, the close ends the body.
     """
     code = response.status[0]
     send_body = method != "HEAD" or response.send_body_for_head_request
+    required = response.add_required_headers
+    if not required and b"content-length" not in response.headers:
+        keep_alive = False  # as in wptserve: nothing is added, the connection's end ends the body
     # An HTTP/1.0 client keeps the connection only when told so.
     announce = keep_alive and version == "HTTP/1.0"
     if code < 200 or code in (204, 304):
@@ -118,7 +123,7 @@ def frame_response(
         return Framing(head, "length", send_body, keep_alive)
     if b"content-length" in response.headers:
         body: BodyFraming = "length"
-    elif version == "HTTP/1.1":
+    elif version == "HTTP/1.1" and required:
         body = "chunked"
     else:
         body, keep_alive, announce = "close", False, False

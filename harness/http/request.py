@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.policy
+import http.client
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,6 @@ from .datastructures import Cookies, CookieValue, MultiDict, RequestHeaders
 from .lazy import lazy_property
 
 if TYPE_CHECKING:
-    from ..config import Config
     from ..stash import Stash
 
 __all__ = ["Authentication", "HTTPException", "Request", "ServerView", "UploadedFile"]
@@ -101,7 +101,7 @@ def _parse_multipart(content_type: bytes, body: bytes) -> MultiDict[Any]:
         content = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         key = _text(name).encode("utf-8")
-        if filename is None:
+        if not filename:  # no filename, or an empty one: a plain field, as wptserve reads it
             fields.add(key, content)
         else:
             headers = {k: _text(v) for k, v in part.items()}
@@ -121,8 +121,8 @@ class ServerView(Protocol):
         """The run's stash, with the request's URL path as its default path."""
 
     @property
-    def config(self) -> Config:
-        """The run's configuration, with the real ports."""
+    def config(self) -> Any:
+        """The run's configuration, with the real ports (the harness's is wptserve-shaped)."""
 
     @property
     def scheme(self) -> str:
@@ -141,6 +141,7 @@ class Request:
     """
 
     url_base = "/"
+    route_match = None
 
     def __init__(
         self,
@@ -158,7 +159,7 @@ class Request:
         self.method = method
         self.request_path = target
         self.protocol_version = version
-        self.raw_headers = headers
+        self.header_list = headers
         self.body = body
         self.scheme = scheme
         self.client_address = client_address
@@ -172,7 +173,23 @@ class Request:
     @lazy_property
     def headers(self) -> RequestHeaders:
         """Case-insensitive request headers (values are bytes)."""
-        return RequestHeaders(self.raw_headers)
+        return RequestHeaders(self.header_list)
+
+    @lazy_property
+    def raw_headers(self) -> http.client.HTTPMessage:
+        """The headers as received, as an :class:`http.client.HTTPMessage` (wptserve's ``raw_headers``).
+
+        Names keep their case and values are text (latin-1); ``get_all(name)`` gives repeats.
+        """
+        message = http.client.HTTPMessage()
+        for name, value in self.header_list:
+            message[name.decode("latin-1")] = value.decode("latin-1")
+        return message
+
+    @lazy_property
+    def request_line(self) -> str:
+        """The request line, e.g. ``GET /a.py?x=1 HTTP/1.1``."""
+        return f"{self.method} {self.request_path} {self.protocol_version}"
 
     @lazy_property
     def url(self) -> str:
@@ -183,6 +200,11 @@ class Request:
         host = self.headers.get(b"host")
         authority = host.decode("latin-1") if host else f"{self._server_host}:{self._server_port}"
         return f"{self.scheme}://{authority}{target}"
+
+    @property
+    def server_port(self) -> int:
+        """The port of the socket this request came in on (0 when not known)."""
+        return self._server_port
 
     @lazy_property
     def url_parts(self) -> SplitResult:

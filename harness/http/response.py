@@ -44,7 +44,11 @@ class ClientDisconnected(ConnectionError):
 
 
 def encode_header_part(part: str | bytes | int, what: str) -> bytes:
-    """A header name or value as bytes; rejects CR, LF and NUL (no header splitting)."""
+    """A header name or value as bytes; rejects CR, LF and NUL (no header splitting).
+
+    Any other byte is kept, as wptserve sends it: a name with a colon or a space, an empty
+    name or value, non-ASCII bytes.
+    """
     if isinstance(part, bytes):
         data = part
     elif isinstance(part, str):
@@ -56,10 +60,10 @@ def encode_header_part(part: str | bytes | int, what: str) -> bytes:
         return str(part).encode("ascii")
     else:
         raise TypeError(f"header {what} must be str, bytes or int, not {type(part).__name__}")
+    # Anything that stays on one line goes out as written (a test may want an odd header);
+    # only what would end the line, or the head, is refused.
     if b"\r" in data or b"\n" in data or b"\x00" in data:
         raise ValueError(f"header {what} {data[:60]!r} contains CR, LF or NUL, which would split the response")
-    if what == "name" and (not data or b":" in data or b" " in data or b"\t" in data):
-        raise ValueError(f"invalid header name {data[:60]!r}")
     return data
 
 
@@ -190,6 +194,16 @@ class ResponseHeaders:
         return f"ResponseHeaders({self.items()!r})"
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def cookie_date(moment: datetime) -> str:
+    """A cookie's Expires as wptserve writes it: ``07 dec 2026 13:08:35 GMT`` (UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return f"{moment:%d} {_MONTHS[moment.month - 1]} {moment:%Y %H:%M:%S} GMT"
+
+
 _date_cache: tuple[int, bytes] = (0, b"")
 
 
@@ -255,6 +269,8 @@ class Response:
         self.add_required_headers = True
         self.send_body_for_head_request = False
         self.close_connection = False
+        self.explicit_flush = False  # wptserve's flag; writes here are never buffered
+        self.request: Any = None  # the request this answers (set by the application)
         self._sink = sink
         self._version = version
         self._is_head = is_head
@@ -353,7 +369,7 @@ class Response:
         if isinstance(expires, timedelta):
             expires = datetime.now(timezone.utc) + expires
         if isinstance(expires, datetime):
-            expires = formatdate(expires.timestamp(), usegmt=True)
+            expires = cookie_date(expires)
         if isinstance(max_age, timedelta):
             max_age = int(max_age.total_seconds())
         for attribute, setting in (
@@ -381,6 +397,29 @@ class Response:
         self.headers.pop("Set-Cookie")
         for value in kept:
             self.headers.append("Set-Cookie", value)
+
+    def write_status_headers(self) -> None:
+        """Send the status line and :attr:`headers` now, through :attr:`writer` (wptserve's method).
+
+        The body then goes out with ``writer.write_content`` or :meth:`write_content`.
+        """
+        writer = self.writer
+        writer.write_status(*self._status)
+        for name, value in self.headers:
+            writer.write_header(name, value)
+        writer.end_headers()
+
+    def write_content(self) -> None:
+        """Send :attr:`content` through :attr:`writer` (after :meth:`write_status_headers`)."""
+        if self._is_head and not self.send_body_for_head_request:
+            return
+        for chunk in self.iter_content():
+            self.writer.write_content(chunk)
+
+    def write(self) -> None:
+        """Send the whole response now, through :attr:`writer`."""
+        self.write_status_headers()
+        self.write_content()
 
     def set_error(self, code: int, message: object = None) -> None:
         """Answer ``code`` with wptserve's JSON error body ``{"error": {"code", "message"}}``."""
@@ -429,16 +468,21 @@ class ResponseWriter:
         self._head.append(status_line(self._version, _check_status(code), message))
         self._status_written = True
 
-    def write_header(self, name: str | bytes, value: str | bytes | int) -> None:
+    def write_header(self, name: str | bytes, value: str | bytes | int) -> bool:
         """Add one header line (the status line first, if not written yet)."""
         if not self._status_written:
             self.write_status(self._response.status[0], self._response.status[1])
         encoded = encode_header_part(name, "name")
         self._head.append(b"%s: %s\r\n" % (encoded, encode_header_part(value, "value")))
         self._header_names.add(encoded.lower())
+        return True
 
-    def end_headers(self) -> None:
-        """Finish the head (adding Server and Date unless written) and send it."""
+    def end_headers(self) -> bool:
+        """Finish the head and send it (``True``; :class:`ClientDisconnected` if the client is gone).
+
+        Unless ``response.add_required_headers`` is off, Server and Date are added when not
+        written, and a Content-Length when ``response.content`` is a non-empty str or bytes.
+        """
         if not self._status_written:
             self.write_status(self._response.status[0], self._response.status[1])
         if self._response.add_required_headers:
@@ -446,41 +490,61 @@ class ResponseWriter:
                 self.write_header("Server", SERVER_HEADER)
             if b"date" not in self._header_names:
                 self.write_header("Date", http_date())
+            content = self._response.content
+            if isinstance(content, (str, bytes)) and content and b"content-length" not in self._header_names:
+                self.write_header("Content-Length", len(self._response.encode(content)))
         self._head.append(b"\r\n")
         self._headers_ended = True
         head, self._head = b"".join(self._head), []
         self._send(head)
+        return True
 
-    def write_content(self, data: str | bytes | Any) -> None:
-        """Send body data, finishing the head first (with a Content-Length for this data)."""
+    def _send_checked(self, data: bytes) -> bool:
+        try:
+            self._send(data)
+        except (ClientDisconnected, OSError):
+            return False
+        return True
+
+    def write_content(self, data: str | bytes | Any) -> bool:
+        """Send body data, finishing the head first (with a Content-Length for this data,
+        unless ``response.add_required_headers`` is off)."""
         if data is None:
             raise ValueError("response content cannot be None")
         if isinstance(data, str):
             data = self._response.encode(data)  # once: its length and what is sent
         if not self._headers_ended:
-            if isinstance(data, bytes) and b"content-length" not in self._header_names:
+            if (
+                isinstance(data, bytes)
+                and self._response.add_required_headers
+                and b"content-length" not in self._header_names
+            ):
                 self.write_header("Content-Length", len(data))
             self.end_headers()
-        self.write_raw_content(data)
+        return self.write_raw_content(data)
 
-    def write_raw_content(self, data: str | bytes | Any) -> None:
-        """Send body data as is (a file object is streamed)."""
+    def write_raw_content(self, data: str | bytes | Any) -> bool:
+        """Send body data as is (a file object is streamed); ``None`` is a :class:`ValueError`."""
+        if data is None:
+            raise ValueError("data cannot be None")
         if isinstance(data, (str, bytes)):
             self._send(self._response.encode(data))
-            return
+            return True
         while chunk := data.read(65536):
             self._send(self._response.encode(chunk))
         close: Callable[[], None] | None = getattr(data, "close", None)
         if close is not None:
             close()
+        return True
 
     def write(self, data: str | bytes) -> bool:
-        """Send raw bytes; ``False`` if the client is gone (wptserve's contract)."""
-        try:
-            self._send(self._response.encode(data))
-        except (ClientDisconnected, OSError):
-            return False
-        return True
+        """Send raw bytes; ``False`` if the client is gone (wptserve's contract).
+
+        Anything but str or bytes (``None`` included) is a :class:`ValueError`, as in wptserve.
+        """
+        if not isinstance(data, (str, bytes)):
+            raise ValueError(f"data {data!r} should be text or binary, but is {type(data).__name__}")
+        return self._send_checked(self._response.encode(data))
 
     def encode(self, data: str | bytes) -> bytes:
         """``str`` in the response's encoding; bytes unchanged."""

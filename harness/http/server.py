@@ -18,7 +18,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
@@ -84,6 +84,7 @@ class HTTPServer:
         server_host: str = "localhost",
         app: Application | None = None,
         upgrader: Upgrader | None = None,
+        extra_listeners: Sequence[socket.socket] = (),
     ) -> None:
         if (app is None) == (upgrader is None):
             raise ValueError("a server serves either an application or an upgrader")
@@ -107,13 +108,30 @@ class HTTPServer:
             name=scheme,
             logger=logger,
         )
+        # More sockets served the same way (wpt's second HTTP and HTTPS port), each with
+        # its own connection limit.
+        self.extra_acceptors = [
+            Acceptor(
+                sock,
+                self.serve_connection,
+                max_connections=settings.max_connections,
+                reject=self._reject,
+                name=f"{scheme}-{sock.getsockname()[1]}",
+                logger=logger,
+            )
+            for sock in extra_listeners
+        ]
 
     def serve_forever(self) -> None:
         """Serve until :meth:`stop`."""
+        for acceptor in self.extra_acceptors:
+            threading.Thread(target=acceptor.serve_forever, name=f"accept-{acceptor.name}", daemon=True).start()
         self.acceptor.serve_forever()
 
     def stop(self) -> None:
         """Stop accepting new connections (safe from a signal handler)."""
+        for acceptor in self.extra_acceptors:
+            acceptor.stop()
         self.acceptor.stop()
 
     def drain(self, timeout: float) -> bool:
@@ -125,7 +143,11 @@ class HTTPServer:
                 connection.upgraded.going_away()
             else:
                 connection.close_if_idle()
-        return self.acceptor.wait_idle(timeout)
+        deadline = time.monotonic() + timeout
+        idle = self.acceptor.wait_idle(timeout)
+        for acceptor in self.extra_acceptors:
+            idle = acceptor.wait_idle(max(0.0, deadline - time.monotonic())) and idle
+        return idle
 
     def _reject(self, sock: socket.socket) -> None:
         if self.ssl_context is not None:
@@ -407,6 +429,7 @@ class _Connection:
             # What the handler wrote is all that goes out (a head it left unfinished too).
             complete = response.writer.finish()
             return keep_alive and complete and response.writer.has_content_length
+
         try:
             # Checked before the head is built: a wrong type is a 500 naming it, not a 200
             # whose body breaks off.

@@ -11,7 +11,7 @@ import os
 import signal
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..stash.envconfig import Address
 from ..stash.errors import StashError
 from ..stash.identity import process_identity
 from ..stash.manager import run_stash_server
+from ..wpt.pywebsocket import install_modules
 from .tls import TLSMaterial, server_ssl_context
 
 __all__ = ["ServerSpec", "server_process_main", "stash_process_main"]
@@ -40,6 +41,10 @@ class ServerSpec:
     config: Config
     urls: dict[str, str]
     tls: TLSMaterial | None
+    # A second listening socket of this server (wpt's second HTTP/HTTPS port), and the
+    # second port of every scheme that has one.
+    extra_listeners: tuple[socket.socket, ...] = ()
+    alt_ports: dict[str, int] = field(default_factory=dict)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -134,13 +139,18 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
     from ..http.server import HTTPServer
     from ..site.http_app import HTTPApp
     from ..site.ws_app import WSApp, transport_settings
+    from ..wpt.process import prepare_server_process
+    from ..wpt.serverconfig import ALT_PORTS_KEY
 
     config = spec.config
+    prepare_server_process()  # `import wptserve...` in handlers reaches our shims
     backend = env_backend()
     context = ServerContext(config, spec.scheme, spec.urls, backend)
+    context.extra[ALT_PORTS_KEY] = dict(spec.alt_ports)
     docroot = DocRoot(config.doc_root)
     add_import_root(docroot.root)
     handlers = HandlerCache()
+    install_modules()  # pywebsocket3 / mod_pywebsocket, for *_wsh.py handlers
     ssl_ctx = server_ssl_context(spec.tls) if spec.tls is not None else None
     if spec.scheme in ("http", "https"):
         app = HTTPApp(context, docroot, handlers, logger)
@@ -153,8 +163,11 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
             scheme=spec.scheme,
             server_host=config.host,
             app=app,
+            extra_listeners=spec.extra_listeners,
         )
     transport = transport_settings(config)
+    if config.ws_doc_root is not None:
+        docroot = DocRoot(config.ws_doc_root)  # wpt serve's websockets/handlers
     websocket = WSApp(context, docroot, handlers, config.ws, logger, config.access_log)
     return HTTPServer(
         spec.listener,

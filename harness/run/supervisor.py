@@ -30,6 +30,7 @@ from typing import Any, TextIO
 from ..config import SCHEMES, Config, ConfigError, Ports, TLSFiles, config_to_json
 from ..stash.envconfig import ENV_VAR, Address, StashConfig, encode_stash_config
 from ..stash.url import redact_url
+from ..wpt.hosts import apply_wpt_settings
 from .children import ServerSpec, server_process_main, stash_process_main
 from .listeners import BindError, bind_listener, is_loopback
 from .state import HarnessState, remove_state, write_state
@@ -41,6 +42,7 @@ _READY_TIMEOUT = 30.0
 _RESTART_WINDOW = 30.0
 _MAX_RESTARTS_IN_WINDOW = 5
 _TLS_SCHEMES = ("https", "wss")
+_ALT_SCHEMES = ("http", "https")
 _UNIX_SOCKET_MAX = 100  # sun_path is 108 bytes on Linux
 
 
@@ -117,13 +119,16 @@ class Supervisor:
         logger: logging.Logger | None = None,
         exit_with_pid: int | None = None,
     ) -> None:
-        self.config = config
+        self.config = apply_wpt_settings(config)  # wpt mode's WebSocket root and host names
         self.state_file = Path(state_file) if state_file is not None else None
         self.out = out if out is not None else sys.stdout
         self.logger = logger if logger is not None else logging.getLogger("harness")
         self.context = multiprocessing.get_context("fork")
         self.run_dir: Path | None = None
         self.listeners: dict[str, socket.socket] = {}
+        # wpt's second HTTP and HTTPS ports (config["ports"]["http"][1]): one more socket each,
+        # served by the same server process.
+        self.alt_listeners: dict[str, socket.socket] = {}
         self.children: dict[str, _Child] = {}
         self.urls: dict[str, str] = {}
         self.tls: TLSMaterial | None = None
@@ -207,6 +212,11 @@ class Supervisor:
                 self.listeners[scheme] = bind_listener(scheme, config.bind_address, config.ports[scheme])
             except BindError as exc:
                 raise StartupError(str(exc), status=2) from None
+        for scheme in _ALT_SCHEMES:
+            try:
+                self.alt_listeners[scheme] = bind_listener(scheme, config.bind_address, 0)
+            except BindError as exc:
+                raise StartupError(str(exc), status=2) from None
         if isinstance(config.tls, TLSFiles):
             try:
                 self.tls = load_tls(config.tls)
@@ -224,6 +234,10 @@ class Supervisor:
         for scheme in _TLS_SCHEMES:
             self._start_server(scheme)
         self._wait_ready(list(self.children.values()))
+
+    def _sockets(self) -> list[socket.socket]:
+        """Every listening socket of the run."""
+        return [*self.listeners.values(), *self.alt_listeners.values()]
 
     def _stash_address(self) -> Address:
         assert self.run_dir is not None
@@ -280,7 +294,7 @@ class Supervisor:
                 self.config.stash,
                 writer,
                 os.getpid(),
-                tuple(self.listeners.values()),
+                tuple(self._sockets()),
             ),
             name="harness-stash",
             daemon=True,
@@ -302,8 +316,11 @@ class Supervisor:
             config=self.config,
             urls=dict(self.urls),
             tls=self.tls if scheme in _TLS_SCHEMES else None,
+            extra_listeners=tuple(sock for name, sock in self.alt_listeners.items() if name == scheme),
+            alt_ports={name: sock.getsockname()[1] for name, sock in self.alt_listeners.items()},
         )
-        others = tuple(sock for name, sock in self.listeners.items() if name != scheme)
+        own = (spec.listener, *spec.extra_listeners)
+        others = tuple(sock for sock in self._sockets() if sock not in own)
         reader, writer = self.context.Pipe(duplex=False)
         process = self.context.Process(
             target=server_process_main,
@@ -489,7 +506,7 @@ class Supervisor:
         stash = self.children.get("stash")
         if stash is not None:
             self._terminate([stash], 1.0)
-        for sock in self.listeners.values():
+        for sock in self._sockets():
             sock.close()
         if self.state_file is not None:
             remove_state(self.state_file, os.getpid())

@@ -22,6 +22,7 @@ from ..http.lazy import lazy_property
 from ..http.request import Request
 from ..stash import Stash
 from ..stash.backend import StashBackend
+from ..wpt.serverconfig import WptServerConfig
 
 __all__ = ["RequestServer", "ServerContext", "current_request", "handling"]
 
@@ -94,9 +95,11 @@ class RequestServer:
         return Stash(self._path, backend=self._context.stash_backend)
 
     @property
-    def config(self) -> Config:
-        """The run's configuration, with the real ports."""
-        return self._context.config
+    def config(self) -> WptServerConfig:
+        """The run's configuration in wptserve's shape (``config["ports"]["https"][0]``,
+        ``config["domains"][""]["www"]``, ``config["browser_host"]``); other attributes are the
+        harness's own :class:`~harness.config.Config` (``config.http.max_body_bytes``)."""
+        return WptServerConfig.for_context(self._context)
 
     @property
     def scheme(self) -> str:

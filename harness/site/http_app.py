@@ -12,6 +12,10 @@ from ..http.request import HTTPException, Request
 from ..http.response import ClientDisconnected, Response
 from ..http.returns import UnsupportedReturn, apply_return_value
 from ..http.server import HandlerTimeout
+from ..wpt.asis import serve_asis
+from ..wpt.pipes import PipeError, apply_pipes, pipe_string_for
+from ..wpt.routes import default_script, is_script_route
+from ..wpt.sub import SubstitutionError, template
 from .context import ServerContext, handling
 from .docroot import DocRoot, PathRefused, Target
 from .loader import HandlerCache, HandlerLoadError, format_exception
@@ -47,12 +51,51 @@ class HTTPApp:
                 )
             response.set_error(refused.status, refused.message)
             return
+        response.request = request
+        if target.kind != "handler" and is_script_route(target.url_path):
+            target = self._script_target(target)
         if target.kind == "handler":
             self._run_handler(target, request, response)
         elif target.kind == "directory":
             serve_directory(request.method, target.url_path, target.fs_path, response)
+        elif target.fs_path.endswith(".asis"):
+            serve_asis(request.method, target.fs_path, response)
         else:
-            serve_file(request.method, request.headers.get(b"range"), target.fs_path, response, target.stat)
+            self._serve_file(target, request, response)
+
+    def _script_target(self, target: Target) -> Target:
+        """A wpt script route: the file runs as Python; a directory runs its ``default*.py``."""
+        if target.kind == "file":
+            return Target("handler", target.fs_path, target.url_path, target.stat)
+        if target.kind == "directory":
+            script = default_script(target.fs_path)
+            if script is not None:
+                return Target("handler", script, target.url_path)
+        return target
+
+    def _serve_file(self, target: Target, request: Request, response: Response) -> None:
+        def substitute(data: bytes) -> bytes:
+            return template(request, data, escape_type="none")
+
+        try:
+            serve_file(
+                request.method,
+                request.headers.get(b"range"),
+                target.fs_path,
+                response,
+                target.stat,
+                substitute=substitute,
+            )
+            if response.status[0] < 400:
+                self._pipes(target.fs_path, request, response)
+        except (PipeError, SubstitutionError) as exc:
+            self._fail(request, response, f"{target.url_path}: {exc}", "")
+
+    def _pipes(self, path: str, request: Request, response: Response) -> None:
+        """Apply ``.sub.`` (for ``path``) and ``?pipe=``, as wptserve does after a handler or file."""
+        pipes = pipe_string_for(path, request.url_parts.query)
+        if pipes and not response.writer_used:
+            apply_pipes(pipes, request, response)
 
     def _fail(self, request: Request, response: Response, summary: str, details: str) -> None:
         self.logger.error("%s %s: %s\n%s", request.method, request.url, summary, details.rstrip())
@@ -71,13 +114,18 @@ class HTTPApp:
             with handling(request), responding(response):
                 value = main(request, response)
                 if not response.writer_used:
-                    apply_return_value(response, value)
+                    if value is not None:
+                        apply_return_value(response, value)
+                        # wptserve's function handler pipes a returned response once, and its
+                        # script handler pipes every response again: both are kept.
+                        self._pipes("", request, response)
+                    self._pipes(target.fs_path, request, response)
         except HTTPException as exc:
             if response.writer_used:
                 response.close_connection = True
             else:
                 response.set_error(exc.code, exc.message if exc.message is not None else "")
-        except UnsupportedReturn as exc:
+        except (UnsupportedReturn, PipeError) as exc:
             self._fail(request, response, f"handler {target.url_path}: {exc}", "")
         except (ClientDisconnected, HandlerTimeout):
             raise

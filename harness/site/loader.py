@@ -116,9 +116,16 @@ class HandlerCache:
         return main  # type: ignore[no-any-return]
 
     def load(
-        self, path: str, signature_hint: str = "main(request, response)", st: os.stat_result | None = None
+        self,
+        path: str,
+        signature_hint: str = "main(request, response)",
+        st: os.stat_result | None = None,
+        entry_points: tuple[str, ...] = ("main",),
     ) -> dict[str, Any]:
-        """Run the file at ``path`` in a fresh namespace and return that namespace (with a ``main``)."""
+        """Run the file at ``path`` in a fresh namespace and return that namespace.
+
+        The namespace defines a callable named in ``entry_points`` (by default ``main``).
+        """
         code = self._code(path, st)
         namespace: dict[str, Any] = {"__file__": path, "__name__": "__harness_handler__", "__builtins__": __builtins__}
         try:
@@ -127,6 +134,6 @@ class HandlerCache:
             raise HandlerLoadError(
                 f"handler file {path} raised {type(exc).__name__} while loading: {exc}", format_exception(exc)
             ) from None
-        if not callable(namespace.get("main")):
+        if not any(callable(namespace.get(name)) for name in entry_points):
             raise HandlerLoadError(f"handler file {path} defines no {signature_hint} function")
         return namespace

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +32,7 @@ from ..http.request import Request
 from ..http.response import Response
 from ..stash.backend import StashBackend
 from ..stash.capabilities import ENDPOINT_PATH, Capability, CapabilityRefused, verify
+from ..stash.codec import CannotUnpickle
 from ..stash.errors import StashError, StashUnavailable
 from ..stash.keys import (
     RESERVED_TABLE_PREFIX,
@@ -99,6 +101,8 @@ def serve_stash_endpoint(request: Request, response: Response, context: ServerCo
             response.headers.set("Allow", "GET, POST, OPTIONS")
     except StashUnavailable as exc:
         response.set_error(503, str(exc))
+    except CannotUnpickle as exc:  # the value stays in the stash (the backend put it back)
+        response.set_error(409, f"the value cannot be sent to a page: {exc}")
     except Exception as exc:  # noqa: BLE001 - a fault here must not look like a handler's
         response.set_error(500, f"the stash endpoint failed: {type(exc).__name__}: {exc}")
     if origin is not None:
@@ -150,7 +154,7 @@ def _take_timeout(value: object, context: ServerContext) -> float | None:
         value = value.decode("ascii", "replace")
     try:
         seconds = float(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else math.nan
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
         seconds = math.nan
     if not (seconds >= 0 and math.isfinite(seconds)):
         raise _Refused(400, f"timeout must be a number of seconds >= 0, got {value!r}")
@@ -211,15 +215,27 @@ def _own_origins(context: ServerContext) -> set[str]:
     return origins
 
 
-def _serve_call(request: Request, response: Response, context: ServerContext, origin: str | None) -> None:
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON (a page's JSON.stringify never sends it)")
+
+
+def _parse_call(body: bytes) -> dict[str, Any]:
     try:
-        call = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise _Refused(400, 'the body must be a JSON object like {"op": "put", ...}') from None
+        call = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise _Refused(400, "the body is nested too deeply") from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError too
+        reason = str(exc) if "is not JSON" in str(exc) else 'it must be a JSON object like {"op": "put", ...}'
+        raise _Refused(400, f"the body is not valid JSON: {reason}") from None
     if not isinstance(call, dict):
         raise _Refused(400, 'the body must be a JSON object like {"op": "put", ...}')
+    return call
+
+
+def _serve_call(request: Request, response: Response, context: ServerContext, origin: str | None) -> None:
+    call = _parse_call(request.body)
     op = call.get("op")
-    if op not in _OPS:
+    if not isinstance(op, str) or op not in _OPS:
         raise _Refused(400, f"unknown op {op!r}; expected one of {', '.join(sorted(_OPS))}")
     kind, permission = _OPS[op]
     backend = _backend(request)
@@ -294,7 +310,7 @@ def _dispatch(
         return {"found": backend.table_delete(table, key)}
     if name == "pop":
         found, value = backend.table_pop(table, key)
-        return _found(found, value, lambda: backend.table_set(table, key, value, None))
+        return _found(found, value, lambda: backend.table_cas(table, key, None, value, None))  # unless rewritten
     field = "item" if name == "append" else "value"
     if field not in call:
         raise _Refused(400, f"{op} needs {'an' if field == 'item' else 'a'} {field}")
@@ -307,7 +323,8 @@ def _dispatch(
     return {"ok": True}
 
 
-def _found(found: bool, value: Any, undo: Any) -> dict[str, Any]:
+def _found(found: bool, value: Any, undo: Callable[[], object] | None) -> dict[str, Any]:
+    """The reply to a read: the value as JSON; ``undo()`` puts a value a page cannot read back (409)."""
     if not found:
         return {"found": False}
     try:

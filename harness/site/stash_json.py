@@ -56,15 +56,21 @@ def to_json(value: Any) -> str:
     return json.dumps(to_json_value(value), separators=(",", ":"), allow_nan=False)
 
 
-def from_json_value(data: Any) -> Any:
-    """Decode JSON data from a page: ``{"$bytes": ...}`` objects become ``bytes``."""
+def from_json_value(data: Any, depth: int = 0) -> Any:
+    """Decode JSON data from a page: ``{"$bytes": ...}`` objects become ``bytes``.
+
+    :class:`NotJSON` (a :class:`ValueError`) for bad base64 and for nesting deeper than
+    :func:`to_json_value` could send back.
+    """
+    if depth > _MAX_DEPTH:
+        raise NotJSON("the value is nested too deeply for JSON")
     if isinstance(data, list):
-        return [from_json_value(item) for item in data]
+        return [from_json_value(item, depth + 1) for item in data]
     if isinstance(data, dict):
         if len(data) == 1 and "$bytes" in data and isinstance(data["$bytes"], str):
             try:
                 return base64.b64decode(data["$bytes"], validate=True)
             except (binascii.Error, ValueError):
-                raise ValueError("a {$bytes} value is not valid base64") from None
-        return {key: from_json_value(item) for key, item in data.items()}
+                raise NotJSON("a {$bytes} value is not valid base64") from None
+        return {key: from_json_value(item, depth + 1) for key, item in data.items()}
     return data

@@ -12,6 +12,7 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import IO
 
 from ..http.response import Response
@@ -188,20 +189,29 @@ class StaticCache:
                 _path, (_signature, dropped) = self._files.popitem(last=False)
                 self._size -= len(dropped)
 
-    def side_headers(self, fs_path: str) -> list[tuple[str, str]]:
-        """Headers from ``__dir__.headers`` and ``<file>.headers`` beside a static file."""
+    def side_headers(self, fs_path: str, substitute: Callable[[bytes], bytes] | None = None) -> list[tuple[str, str]]:
+        """Headers from ``__dir__.headers`` and ``<file>.headers`` beside a static file.
+
+        With ``substitute`` (wptserve's ``.sub.`` template), ``__dir__.sub.headers`` and
+        ``<file>.sub.headers`` are used instead where they exist, substituted.
+        """
         directory, name = os.path.split(fs_path)
         names = self._side_files(directory)
         headers: list[tuple[str, str]] = []
-        for candidate in ("__dir__.headers", name + ".headers"):
-            if candidate not in names:
+        for base in ("__dir__", name):
+            candidate, sub = base + ".headers", False
+            if substitute is not None and base + ".sub.headers" in names:
+                candidate, sub = base + ".sub.headers", True
+            elif candidate not in names:
                 continue
             try:
-                with open(os.path.join(directory, candidate), encoding="latin-1") as handle:
-                    lines = handle.read().splitlines()
+                with open(os.path.join(directory, candidate), "rb") as handle:
+                    data = handle.read()
             except OSError:
                 continue
-            for line in lines:
+            if sub and substitute is not None:
+                data = substitute(data)
+            for line in data.decode("latin-1").splitlines():
                 header, colon, value = line.partition(":")
                 if colon and header.strip():
                     headers.append((header.strip(), value.strip()))
@@ -262,14 +272,18 @@ def serve_file(
     response: Response,
     st: os.stat_result | None = None,
     cache: StaticCache = _default_cache,
+    substitute: Callable[[bytes], bytes] | None = None,
 ) -> None:
-    """Fill ``response`` with the file at ``fs_path`` (GET and HEAD); ``st`` is its stat if known."""
+    """Fill ``response`` with the file at ``fs_path`` (GET and HEAD); ``st`` is its stat if known.
+
+    ``substitute`` applies to ``.sub.headers`` side files (see :meth:`StaticCache.side_headers`).
+    """
     if method not in ("GET", "HEAD"):
         response.set_error(405, f"{method} is not allowed on a static file")
         response.headers.set("Allow", "GET, HEAD")
         return
     content_type = content_type_for(fs_path)
-    extra = cache.side_headers(fs_path)
+    extra = cache.side_headers(fs_path, substitute)
     if not any(name.lower() == "content-type" for name, _ in extra):
         response.headers.set("Content-Type", content_type)
     response.headers.update(extra)

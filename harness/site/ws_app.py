@@ -10,12 +10,17 @@ connection upgrades.
 A handler may choose a subprotocol the client offers: define ``SUBPROTOCOLS = ["chat", ...]``
 (the first one the client offers wins; a list or tuple of names) or
 ``select_subprotocol(request, offered)``.
+
+A handler file that defines pywebsocket's ``web_socket_transfer_data(request)`` instead of
+``main`` runs as pywebsocket3 runs it (:mod:`harness.wpt.wsh`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import threading
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -24,11 +29,19 @@ from ..config import Config, HTTPSettings, WSSettings
 from ..http.request import Request
 from ..http.response import plain_text_error
 from ..http.upgrade import Handover, UpgradeChannel
+from ..wpt.wsh import ENTRY_POINTS, is_wsh_handler, serve_wsh
 from ..ws.connection import WebSocket
 from ..ws.frames import truncate_close_reason
-from ..ws.handshake import HandshakeRefused, check_upgrade, offered_subprotocols, switching_protocols
+from ..ws.handshake import (
+    HandshakeRefused,
+    check_upgrade,
+    negotiate_extensions,
+    offered_subprotocols,
+    switching_protocols,
+)
 from .context import ServerContext, handling
-from .docroot import DocRoot, PathRefused
+from .docroot import DocRoot, PathRefused, Target
+from .files import recently_modified, signature
 from .loader import HandlerCache, HandlerLoadError
 
 __all__ = ["WSApp", "transport_settings"]
@@ -74,6 +87,35 @@ def _choose_subprotocol(namespace: dict[str, Any], request: Request, offered: li
     return None
 
 
+class _HandlerNamespaces:
+    """WebSocket handler files: pywebsocket-style ones keep their namespace per version.
+
+    Our ``main(ws, request)`` handlers run their module body per connection, as HTTP handlers
+    do; pywebsocket-style ones run it once per version of the file (pywebsocket sources each
+    handler once), so module-level state lives across the connections of one process.
+    """
+
+    def __init__(self, handlers: HandlerCache) -> None:
+        self._handlers = handlers
+        self._shared: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, target: Target) -> dict[str, Any]:
+        """The namespace of the handler file ``target`` names (:class:`HandlerLoadError` if broken)."""
+        st = target.stat if target.stat is not None else os.stat(target.fs_path)
+        version = signature(st)
+        cached = self._shared.get(target.fs_path)
+        if cached is not None and cached[0] == version and not recently_modified(st):
+            return cached[1]
+        namespace = self._handlers.load(
+            target.fs_path, "main(ws, request) or web_socket_transfer_data(request)", st, entry_points=ENTRY_POINTS
+        )
+        if is_wsh_handler(namespace):
+            with self._lock:
+                self._shared[target.fs_path] = (version, namespace)
+        return namespace
+
+
 class WSApp:
     """Turns upgrade requests into WebSocket connections running handler files."""
 
@@ -89,6 +131,7 @@ class WSApp:
         self.context = context
         self.docroot = docroot
         self.handlers = handlers
+        self.namespaces = _HandlerNamespaces(handlers)
         self.settings = settings
         self.logger = logger
         self.access_log = access_log
@@ -101,8 +144,12 @@ class WSApp:
         try:
             key = check_upgrade(request)
             target = self.docroot.resolve_ws(resource)
-            namespace = self.handlers.load(target.fs_path, "main(ws, request)", target.stat)
+            namespace = self.namespaces.load(target)
+            if is_wsh_handler(namespace):
+                self._serve_wsh(request, channel, key, namespace)
+                return
             subprotocol = _choose_subprotocol(namespace, request, offered_subprotocols(request))
+            extensions_header, extensions = negotiate_extensions(request, self.settings.compression)
         except HandshakeRefused as refused:
             channel.send(plain_text_error(refused.status, refused.message, refused.headers))
             return
@@ -115,25 +162,43 @@ class WSApp:
             self.logger.error("WebSocket %s: %s\n%s", request_target, error.message, error.details.rstrip())
             channel.send(plain_text_error(500, str(error)))
             return
-        channel.send(switching_protocols(key, subprotocol))
+        channel.send(switching_protocols(key, subprotocol, extensions=extensions_header))
 
         def websocket(handover: Handover) -> WebSocket:
             return WebSocket(
                 handover.sock,
                 handover.leftover,
                 path=request_target,
-                headers=request.raw_headers,
+                headers=request.header_list,
                 subprotocol=subprotocol,
                 max_size=self.settings.max_message_bytes,
                 close_timeout=self.settings.close_timeout,
                 logger=self.logger,
                 recv_timeout=handover.recv_timeout,
+                extensions=extensions,
             )
 
         ws = channel.hand_over(websocket)
         if self.access_log:
             self.logger.info("%s - WebSocket %s opened", request.client_address, request_target)
         self._run(namespace["main"], ws, request, resource)
+
+    def _serve_wsh(self, request: Request, channel: UpgradeChannel, key: str, namespace: dict[str, Any]) -> None:
+        if self.access_log:
+            self.logger.info(
+                "%s - WebSocket %s (pywebsocket-style handler)", request.client_address, request.request_path
+            )
+        with handling(request):
+            serve_wsh(
+                channel,
+                request,
+                key,
+                namespace,
+                secure=self.context.scheme == "wss",
+                max_message_bytes=self.settings.max_message_bytes,
+                close_timeout=self.settings.close_timeout,
+                logger=self.logger,
+            )
 
     def _run(self, main: Any, ws: WebSocket, request: Request, resource: str) -> None:
         try:

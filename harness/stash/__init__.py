@@ -2,8 +2,10 @@
 
 ``store`` (the semantics, no I/O), ``manager`` (the server process every harness process
 reaches), ``client`` (pooled connections to it), ``backend`` (the interface a transport
-implements, and the in-process :class:`LocalBackend`), ``api`` (:class:`Stash`),
-``identity`` (who holds a lock), ``codec``, ``keys``, ``wire``, ``envconfig`` and ``errors``.
+implements, and the in-process :class:`LocalBackend`), ``api`` (:class:`Stash`), ``tables``
+(named, dict-like tables), ``capabilities`` and ``runinfo`` (what share links and page
+capabilities are signed with), ``identity`` (who holds a lock), ``codec``, ``keys``, ``wire``,
+``envconfig`` and ``errors``.
 Other backends, named by URL (``url``, ``connect``): Redis (``redis_backend``, its Lua
 ``redis_scripts`` and lean ``redis_wire`` connection), with values sealed by ``seal``.
 It imports nothing else from ``harness``: what a server process adds (holding back handler

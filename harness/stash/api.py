@@ -183,7 +183,8 @@ class Stash:
 
         With ``timeout`` (seconds, ``math.inf`` for no limit) an absent value is waited for:
         the put that stores it wakes this take, from any process or protocol, and ``None``
-        comes back if the time runs out.
+        comes back if the time runs out. A value this process cannot unpickle (its class is
+        not importable here) raises :class:`pickle.UnpicklingError` and stays in the stash.
         """
         resolved_path = self._resolve_path(path)
         return self._backend.take(resolved_path, normalize_key(key), normalize_timeout(timeout))
@@ -212,26 +213,14 @@ class Stash:
         >>> [entry.key for entry in stash.entries(path="/beacon.py")]
         ['6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10']
         """
-        if not isinstance(key, str):
-            raise TypeError(f"key pattern must be str, not {type(key).__name__}")
-        try:
-            key = normalize_key(key)
-        except ValueError:
-            pass  # a glob, not one UUID
-        return self._backend.entries(normalize_path(path), key)
+        return self._backend.entries(normalize_path(path), _key_pattern(key))
 
     def expired(self, key: str = "*", path: str | bytes = "*") -> list[EntryInfo]:
         """Values that expired before anyone took them (the run's most recent ones).
 
         Each :class:`EntryInfo` has ``expired`` true and ``expires_in`` <= 0.
         """
-        if not isinstance(key, str):
-            raise TypeError(f"key pattern must be str, not {type(key).__name__}")
-        try:
-            key = normalize_key(key)
-        except ValueError:
-            pass  # a glob, not one UUID
-        return self._backend.expired(normalize_path(path), key)
+        return self._backend.expired(normalize_path(path), _key_pattern(key))
 
     # -- tables ---------------------------------------------------------------------------
 
@@ -293,10 +282,15 @@ class Stash:
         if table is not None:
             default_ops = {"read", "write"}
             target = {"table": normalize_table_name(table)}
+            if target["table"].startswith(RESERVED_TABLE_PREFIX):
+                raise ValueError(f"tables named {RESERVED_TABLE_PREFIX}* belong to the harness; not for pages")
         else:
             default_ops = {"put", "take"}
             target = {"path": self._resolve_path(path)}
-        chosen = frozenset(default_ops if ops is None else ([ops] if isinstance(ops, str) else ops))
+        try:
+            chosen = frozenset(default_ops if ops is None else ([ops] if isinstance(ops, str) else ops))
+        except TypeError:  # not iterable, or unhashable items
+            raise TypeError(f"ops must be operation names (an iterable of str), not {ops!r}") from None
         capability = Capability(chosen, expires=self._expiry(ttl), **target)
         return sign(run_info(self._backend).secret, capability)
 
@@ -319,3 +313,13 @@ class Stash:
     def new_key() -> str:
         """A fresh UUID string to use as a key."""
         return str(uuid.uuid4())
+
+
+def _key_pattern(key: object) -> str:
+    """A key glob for ``entries()``/``expired()``: one UUID in any spelling is made canonical."""
+    if not isinstance(key, str):
+        raise TypeError(f"key pattern must be str, not {type(key).__name__}")
+    try:
+        return normalize_key(key)
+    except ValueError:
+        return key  # a glob, not one UUID

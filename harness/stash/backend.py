@@ -76,9 +76,16 @@ class StashBackend(Protocol):
         """
         ...
 
-    def acquire_lock(self, timeout: float | None) -> bool: ...
+    def acquire_lock(self, timeout: float | None) -> bool:
+        """Take the run's one lock for this thread (``0``: try once; ``None``, ``math.inf``: wait); ``True`` if held.
 
-    def release_lock(self) -> None: ...
+        Not reentrant: a thread that holds it gets :class:`StashError`.
+        """
+        ...
+
+    def release_lock(self) -> None:
+        """Release the run's lock; :class:`StashError` if this thread does not hold it."""
+        ...
 
     def entries(self, path_pattern: str, key_pattern: str) -> list[EntryInfo]:
         """Live values whose path and key match the :mod:`fnmatch` globs, without taking them.
@@ -97,9 +104,13 @@ class StashBackend(Protocol):
         """
         ...
 
-    def waiting(self, path: str, key: str) -> int: ...
+    def waiting(self, path: str, key: str) -> int:
+        """How many takes, in any process, are blocked waiting for ``(path, key)``."""
+        ...
 
-    def new_queue(self) -> Any: ...
+    def new_queue(self) -> Any:
+        """A new queue living in the stash server, shareable by putting it in the stash."""
+        ...
 
     # -- tables ---------------------------------------------------------------------------
 

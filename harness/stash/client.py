@@ -33,7 +33,7 @@ from .envconfig import Address
 from .errors import StashError, StashUnavailable
 from .identity import current_owner, process_identity
 from .manager import PROTOCOL_VERSION, STASH_CONNECTION, StashManager
-from .store import EntryInfo, value_too_large
+from .store import EntryInfo, table_value_too_large, value_too_large
 from .wire import FrameReader, write_frame
 
 __all__ = ["InterruptGuard", "ManagerBackend", "Pending", "interrupt_guard", "set_interrupt_guard"]
@@ -236,13 +236,15 @@ class ManagerBackend:
             raise pending.exception()
         if found is None:
             return None
-        payload, held, _deadline = found
-        if not held:
-            return codec.loads(payload)
+        payload, held, deadline = found
         try:
-            return codec.loads(payload, self._rebuild_proxy)
-        finally:
+            value = codec.loads(payload, self._rebuild_proxy if held else None)
+        except codec.CannotUnpickle:
+            self._call("restore", path, key, payload, held, deadline)  # the value stays for a taker that can
+            raise
+        if held:
             self._call("release", held)
+        return value
 
     def acquire_lock(self, timeout: float | None) -> bool:
         # A handler timeout waits until the reply is in; a granted lock is then released.
@@ -290,7 +292,13 @@ class ManagerBackend:
 
     def table_pop(self, table: str, key: str) -> tuple[bool, Any]:
         data = self._call("table_pop", table, key)
-        return (False, None) if data is None else (True, codec.loads_cell(data))
+        if data is None:
+            return False, None
+        try:
+            return True, codec.loads_cell(data)
+        except codec.CannotUnpickle:
+            self._call("table_cas", table, key, None, data, None)  # back, unless rewritten meanwhile
+            raise
 
     def table_append(self, table: str, key: str, item: object, ttl: float | None) -> int:
         payload = codec.dumps(item, in_table=True)[0]
@@ -320,10 +328,7 @@ class ManagerBackend:
     def _check_cell_size(self, table: str, key: str, size: int) -> None:
         # Refused here too, so an oversized value never travels.
         if self.max_value_bytes is not None and size > self.max_value_bytes:
-            raise ValueError(
-                f"table {table!r} value for key {key!r} is {size} bytes pickled, "
-                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
-            )
+            raise table_value_too_large(table, key, size, self.max_value_bytes)
 
     def forget_process(self, identity: str) -> None:
         self._call("forget_process", identity)

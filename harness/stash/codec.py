@@ -18,7 +18,7 @@ from collections.abc import Callable
 from multiprocessing.managers import BaseProxy
 from typing import Any, NamedTuple, Union
 
-__all__ = ["CellData", "ProxyRef", "dumps", "dumps_cell", "loads", "loads_cell"]
+__all__ = ["CannotUnpickle", "CellData", "ProxyRef", "dumps", "dumps_cell", "loads", "loads_cell"]
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -114,11 +114,21 @@ class _Unpickler(pickle.Unpickler):
         return self.rebuild(ProxyRef(*pid[2]))
 
 
+class CannotUnpickle(pickle.UnpicklingError):
+    """A stored value this process cannot rebuild (its class is not importable here, say)."""
+
+
 def loads(payload: bytes, rebuild: Callable[[ProxyRef], Any] | None = None) -> Any:
-    """Unpickle a stash value, rebuilding manager proxies with ``rebuild``."""
-    if b"harness-proxy" not in payload:
-        return pickle.loads(payload)
-    return _Unpickler(io.BytesIO(payload), rebuild).load()
+    """Unpickle a stash value, rebuilding manager proxies with ``rebuild``.
+
+    Raises :class:`CannotUnpickle` naming the cause when the value cannot be rebuilt here.
+    """
+    try:
+        if b"harness-proxy" not in payload:
+            return pickle.loads(payload)
+        return _Unpickler(io.BytesIO(payload), rebuild).load()
+    except Exception as exc:
+        raise CannotUnpickle(f"a stash value cannot be unpickled in this process: {type(exc).__name__}: {exc}") from exc
 
 
 def dumps_cell(value: object) -> CellData:

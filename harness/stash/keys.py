@@ -87,6 +87,16 @@ def normalize_path(path: object) -> str:
     raise TypeError(f"stash path must be str or bytes, not {type(path).__name__}: {path!r}")
 
 
+def _seconds(value: object, what: str) -> float:
+    """``value`` as a float (an int too large for one: +/-inf); :class:`TypeError` unless a real number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds or None, not {type(value).__name__}: {value!r}")
+    try:
+        return float(value)
+    except OverflowError:  # an int too large for a float
+        return math.inf if value > 0 else -math.inf
+
+
 def normalize_timeout(timeout: object) -> float | None:
     """Validate the ``timeout`` of a blocking take; ``None`` means "do not wait".
 
@@ -96,12 +106,7 @@ def normalize_timeout(timeout: object) -> float | None:
     """
     if timeout is None:
         return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}: {timeout!r}")
-    try:
-        value = float(timeout)
-    except OverflowError:  # an int too large for a float
-        value = math.inf if timeout > 0 else -math.inf
+    value = _seconds(timeout, "timeout")
     if math.isnan(value) or value < 0:
         raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout!r}")
     # Longer than the platform can wait for means "no limit".
@@ -119,12 +124,7 @@ def normalize_ttl(ttl: object) -> float | None:
     """
     if ttl is None:
         return None
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
-        raise TypeError(f"ttl must be a number of seconds or None, not {type(ttl).__name__}: {ttl!r}")
-    try:
-        value = float(ttl)
-    except OverflowError:
-        value = math.inf if ttl > 0 else -math.inf
+    value = _seconds(ttl, "ttl")
     if not value > 0:  # NaN too
         raise ValueError(f"ttl must be a positive number of seconds (math.inf: never expires), got {ttl!r}")
     return value

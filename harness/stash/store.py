@@ -35,7 +35,16 @@ from dataclasses import dataclass
 from .codec import CellData
 from .errors import StashError
 
-__all__ = ["EXPIRED_HISTORY", "CellData", "Entry", "EntryInfo", "StashStore", "owner_id", "value_too_large"]
+__all__ = [
+    "EXPIRED_HISTORY",
+    "CellData",
+    "Entry",
+    "EntryInfo",
+    "StashStore",
+    "owner_id",
+    "table_value_too_large",
+    "value_too_large",
+]
 
 EXPIRED_HISTORY = 1024  # how many expired path-space values :meth:`StashStore.expired` remembers
 
@@ -130,6 +139,14 @@ def value_too_large(path: str, key: str, size: int, limit: int) -> ValueError:
     )
 
 
+def table_value_too_large(table: str, key: str, size: int, limit: int) -> ValueError:
+    """The error for a table value (a list cell: the sum of its items) over ``stash.max_value_bytes``."""
+    return ValueError(
+        f"table {table!r} value for key {key!r} is {size} bytes pickled, "
+        f"over the limit of {limit} bytes (stash.max_value_bytes)"
+    )
+
+
 def _process_of(owner: str) -> str:
     return owner.partition("/")[0]
 
@@ -193,14 +210,20 @@ class StashStore:
         """
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise TypeError(f"seconds must be a number, not {type(seconds).__name__}")
-        if not math.isfinite(seconds) or seconds < 0:
+        try:
+            step = float(seconds)
+        except OverflowError:  # an int too large for a float
+            step = math.inf
+        if not math.isfinite(step) or step < 0:
             raise ValueError(f"the stash clock only moves forward by a finite number of seconds, got {seconds!r}")
-        if seconds == 0:
+        if step == 0:
             return self._offset
         if not self.test_clock:
             raise StashError("this run's stash clock cannot be advanced: set stash.test_clock to true in its config")
         with self._mutex:
-            self._offset += float(seconds)
+            if not math.isfinite(self._offset + step):
+                raise ValueError(f"advancing the stash clock by {seconds!r} seconds would take it past any time")
+            self._offset += step
             self._sweep_locked(self.now())
             return self._offset
 
@@ -427,10 +450,7 @@ class StashStore:
 
     def _check_size(self, table: str, key: str, size: int) -> None:
         if self.max_value_bytes is not None and size > self.max_value_bytes:
-            raise ValueError(
-                f"table {table!r} value for key {key!r} is {size} bytes pickled, "
-                f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
-            )
+            raise table_value_too_large(table, key, size, self.max_value_bytes)
 
     def _write_cell(self, table: str, key: str, data: CellData, ttl: float | None) -> None:
         """Replace ``table[key]`` (mutex held, size checked)."""
@@ -495,6 +515,7 @@ class StashStore:
         """
         with self._mutex:
             now = self.now()
+            deadline = None if ttl is None else self._deadline(ttl, now)  # a bad ttl changes nothing
             cell = self._live_cell(table, key, now)
             if cell is None:
                 self._check_size(table, key, len(item))
@@ -506,7 +527,7 @@ class StashStore:
             cell.data.append(item)
             cell.size += len(item)
             cell.version = next(self._versions)
-            cell.deadline = None if ttl is None else self._deadline(ttl, now)
+            cell.deadline = deadline
             if cell.deadline is not None:
                 self._schedule(cell.deadline, ("t", table, key), cell)
             return len(cell.data)

@@ -23,13 +23,22 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed, ConnectionClosedError, ConnectionClosedOK, ProtocolError
-from websockets.frames import Close
+from websockets.exceptions import (
+    ConnectionClosed,
+    ConnectionClosedError,
+    ConnectionClosedOK,
+    PayloadTooBig,
+    ProtocolError,
+)
+from websockets.extensions import Extension
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.frames import Close, Opcode
+from websockets.frames import Frame as WSFrame
 from websockets.http11 import Request as WSRequest
 from websockets.protocol import State
 
@@ -94,8 +103,12 @@ class WebSocket:
         close_timeout: float,
         logger: logging.Logger,
         recv_timeout: RecvTimeout | None = None,
+        extensions: Sequence[Extension] = (),
     ) -> None:
-        """``recv_timeout`` is the transport's for this socket, if it has one (else a new one)."""
+        """``recv_timeout`` is the transport's for this socket, if it has one (else a new one).
+
+        ``extensions``: what the handshake negotiated (at most permessage-deflate).
+        """
         self.socket = sock
         self.id = uuid.uuid4()
         self.logger = logger
@@ -116,8 +129,11 @@ class WebSocket:
         self._rcvd_then_sent: bool | None = None  # once both close frames are known: which came first
         self._close_exc: ConnectionClosed | None = None
         self._fragment_opcode: int | None = None  # of the fragmented message under way
-        self._fragments: list[bytes] = []  # its payloads so far (recv only; recv_streaming keeps none)
+        self._fragments: list[Any] = []  # its pieces so far: str for text, bytes for binary (recv only)
         self._fragment_size = 0
+        self._text_decoder: codecs.IncrementalDecoder | None = None  # checks a fragmented text message
+        self._drained = False  # the client's end of the TCP connection was read (or given up on)
+        self._deflate = next((e for e in extensions if isinstance(e, PerMessageDeflate)), None)
         self._pings: dict[bytes, tuple[threading.Event, float, bool]] = {}
         try:
             self.remote_address: Any = sock.getpeername()
@@ -207,47 +223,67 @@ class WebSocket:
         if not self._recv_lock.acquire(blocking=False):
             raise ConcurrencyError("cannot call recv_streaming while another thread is already running recv")
         try:
-            decoder: codecs.IncrementalDecoder | None = None
-            for opcode, payload, last in self._data_frames():
-                as_text = decode if decode is not None else opcode == OP_TEXT
-                if opcode == OP_TEXT or as_text:  # text is checked even when yielded as bytes
-                    if decoder is None:
-                        decoder = codecs.getincrementaldecoder("utf-8")()
-                    try:
-                        text = decoder.decode(payload, last)
-                    except UnicodeDecodeError:
-                        if opcode != OP_TEXT:
-                            raise  # binary data the caller asked to decode: its own mistake
-                        raise self._fail(1007, "invalid UTF-8 in a text message") from None
-                    yield text if as_text else payload
+            binary_decoder: codecs.IncrementalDecoder | None = None
+            if self._fragments:  # the start of this message, read by a recv that then timed out
+                opcode, start, self._fragments = self._fragment_opcode, self._fragments, []
+                if opcode == OP_TEXT:  # str pieces, checked; the decoder keeps any split character
+                    text = "".join(start)
+                    yield text.encode("utf-8") if decode is False else text
+                elif decode:
+                    binary_decoder = codecs.getincrementaldecoder("utf-8")()
+                    yield binary_decoder.decode(b"".join(start))
                 else:
-                    yield payload
-                if last:
+                    yield b"".join(start)
+            while True:
+                frame = self._read_frame(None)
+                if frame.opcode not in (OP_TEXT, OP_BINARY, OP_CONTINUATION):
+                    self._control(frame)
+                    continue
+                opcode = self._message_opcode(frame)
+                if opcode == OP_TEXT:
+                    text = self._check_text(frame)
+                    yield frame.payload if decode is False else text
+                elif decode:  # binary data the caller asked to decode: an error is its own
+                    if binary_decoder is None:
+                        binary_decoder = codecs.getincrementaldecoder("utf-8")()
+                    yield binary_decoder.decode(frame.payload, frame.fin)
+                else:
+                    yield frame.payload
+                if frame.fin:
                     return
         finally:
             self._recv_lock.release()
 
-    def _data_frames(self) -> Iterator[tuple[int, bytes, bool]]:
-        """``(message opcode, payload, last)`` for each data frame; control frames are handled."""
-        if self._fragments:  # the start of this message, read by a recv that then timed out
-            assert self._fragment_opcode is not None
-            start, self._fragments = b"".join(self._fragments), []
-            yield self._fragment_opcode, start, False
-        while True:
-            frame = self._read_frame(None)
-            if frame.opcode in (OP_TEXT, OP_BINARY, OP_CONTINUATION):
-                yield self._message_opcode(frame), frame.payload, frame.fin
-            else:
-                self._control(frame)
+    def _check_text(self, frame: Frame) -> str:
+        """The text a frame of a text message adds, checked as UTF-8 across the message's frames.
+
+        A character split between frames is fine (it comes whole with the later frame);
+        invalid bytes fail the connection with 1007 as soon as their frame arrives.
+        """
+        decoder = self._text_decoder
+        if decoder is None:
+            if frame.fin:  # a whole message in one frame: no state to keep
+                try:
+                    return frame.payload.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise self._fail(1007, f"invalid UTF-8 in a text message: {exc.reason}") from None
+            decoder = self._text_decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            text = decoder.decode(frame.payload, frame.fin)
+        except UnicodeDecodeError as exc:
+            raise self._fail(1007, f"invalid UTF-8 in a text message: {exc.reason}") from None
+        if frame.fin:
+            self._text_decoder = None
+        return text
 
     def _read_frame(self, deadline: float | None) -> Frame:
         while True:
             try:
-                frame = parse_frame(self._buffer, self.max_size)
+                frame = parse_frame(self._buffer, self.max_size, self._deflate is not None)
             except WSProtocolError as error:
                 raise self._fail(error.code, error.reason) from None
             if frame is not None:
-                return frame
+                return frame if self._deflate is None else self._inflate(frame)
             if self._close_exc is not None:
                 raise self._close_exc
             timeout = None
@@ -265,6 +301,22 @@ class WebSocket:
             if not data:
                 raise self._lost()
             self._buffer += data
+
+    def _inflate(self, frame: Frame) -> Frame:
+        """A data frame of a compressed message, decompressed (RFC 7692), within ``max_size``."""
+        assert self._deflate is not None
+        if frame.opcode in (OP_PING, OP_PONG, OP_CLOSE):
+            return frame
+        # At least 1: zlib reads a limit of 0 as none at all.
+        limit = None if self.max_size is None else max(1, self.max_size - self._fragment_size)
+        try:
+            wire = WSFrame(Opcode(frame.opcode), frame.payload, frame.fin, rsv1=frame.rsv1)
+            plain = self._deflate.decode(wire, max_size=limit)
+        except PayloadTooBig:
+            raise self._fail(1009, f"message over the limit of {self.max_size} bytes once decompressed") from None
+        except ProtocolError as exc:
+            raise self._fail(1002, f"permessage-deflate: {exc}") from None
+        return Frame(frame.fin, frame.opcode, bytes(plain.data))
 
     def _message_opcode(self, frame: Frame) -> int:
         """The type (text or binary) of the message a data frame belongs to.
@@ -287,30 +339,29 @@ class WebSocket:
             self._fragment_opcode, self._fragment_size = None, 0
         return opcode
 
-    def _assemble(self, frame: Frame) -> tuple[int, bytes] | None:
+    def _assemble(self, frame: Frame) -> tuple[int, Any] | None:
         """A complete message from data frames (``None`` until its last frame came)."""
         if frame.opcode not in (OP_TEXT, OP_BINARY, OP_CONTINUATION):
             self._control(frame)
             return None
         opcode = self._message_opcode(frame)
+        piece: Any = self._check_text(frame) if opcode == OP_TEXT else frame.payload
         if not frame.fin:
-            self._fragments.append(frame.payload)
+            self._fragments.append(piece)
             return None
         if not self._fragments:
-            return opcode, frame.payload
-        self._fragments.append(frame.payload)
-        message = b"".join(self._fragments)
+            return opcode, piece
+        self._fragments.append(piece)
+        message = "".join(self._fragments) if opcode == OP_TEXT else b"".join(self._fragments)
         self._fragments = []
         return opcode, message
 
-    def _decoded(self, opcode: int, payload: bytes, decode: bool | None) -> Any:
+    @staticmethod
+    def _decoded(opcode: int, message: Any, decode: bool | None) -> Any:
+        """A message as the caller asked: text arrives as str (checked), binary as bytes."""
         if opcode == OP_TEXT:
-            try:
-                text = payload.decode("utf-8")
-            except UnicodeDecodeError:
-                raise self._fail(1007, "invalid UTF-8 in a text message") from None
-            return payload if decode is False else text
-        return payload.decode("utf-8") if decode else payload
+            return message.encode("utf-8") if decode is False else message
+        return message.decode("utf-8") if decode else message
 
     def _control(self, frame: Frame) -> None:
         if frame.opcode == OP_PING:
@@ -348,10 +399,10 @@ class WebSocket:
         """
         if isinstance(message, str):
             with self._message_lock:
-                self._write(encode_frame(OP_BINARY if text is False else OP_TEXT, message.encode("utf-8")))
+                self._write_data(OP_BINARY if text is False else OP_TEXT, message.encode("utf-8"))
         elif isinstance(message, (bytes, bytearray, memoryview)):
             with self._message_lock:
-                self._write(encode_frame(OP_TEXT if text else OP_BINARY, bytes(message)))
+                self._write_data(OP_TEXT if text else OP_BINARY, bytes(message))
         elif isinstance(message, Mapping):
             raise TypeError("data is a dict-like object")
         elif isinstance(message, Iterable):
@@ -367,7 +418,7 @@ class WebSocket:
                 raise
             except Exception:
                 # The message is left open on the wire: nothing else can follow it.
-                self._fail(1011, "the message being sent failed part-way")
+                self._fail(1011, "the message being sent failed part-way", client_fault=False)
                 raise
 
     def _send_fragments_locked(self, chunks: Iterable[Any], text: bool | None) -> None:
@@ -384,9 +435,9 @@ class WebSocket:
             else:
                 first = False
             payload = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
-            self._write(encode_frame(opcode if first else OP_CONTINUATION, payload, fin=False))  # type: ignore[arg-type]
+            self._write_data(opcode if first else OP_CONTINUATION, payload, fin=False)  # type: ignore[arg-type]
         if kind is not None:
-            self._write(encode_frame(OP_CONTINUATION, b"", fin=True))
+            self._write_data(OP_CONTINUATION, b"", fin=True)
 
     def ping(self, data: str | bytes | None = None, ack_on_close: bool = False) -> threading.Event:
         """Send a ping; the returned event is set when its pong arrives (during a recv).
@@ -409,6 +460,32 @@ class WebSocket:
     def pong(self, data: str | bytes = b"") -> None:
         """Send an unsolicited pong."""
         self._write(encode_frame(OP_PONG, _control_payload("pong", data)))
+
+    def send_raw(self, data: bytes) -> None:
+        """Write ``data`` to the socket exactly as given, between whole frames of other sends.
+
+        For tests that must send what no valid sender would: an invalid frame, a bad close
+        code, a frame cut across writes. The connection's state does not change (a close frame
+        sent this way is not known to be sent). Raises ConnectionClosed once closing.
+
+        >>> def main(ws, request):
+        ...     ws.send_raw(b"\\x89\\x00")  # a ping with no payload, built by hand
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"send_raw takes bytes, not {type(data).__name__}")
+        self._write(bytes(data))
+
+    def _write_data(self, opcode: int, payload: bytes, fin: bool = True) -> None:
+        """A data frame, compressed if permessage-deflate is on (in wire order: one context)."""
+        deflate = self._deflate
+        if deflate is None:
+            self._write(encode_frame(opcode, payload, fin))
+            return
+        with self._send_lock:
+            if self._close_sent is not None or self._closed.is_set():
+                raise self._closing_exception()
+            wire = deflate.encode(WSFrame(Opcode(opcode), payload, fin))
+            self._sendall(encode_frame(opcode, bytes(wire.data), fin, wire.rsv1))
 
     def _write(self, data: bytes) -> None:
         with self._send_lock:
@@ -433,6 +510,7 @@ class WebSocket:
         """
         _check_close(code, reason)
         if self._closed.is_set():
+            self._drain(time.monotonic() + self.close_timeout)
             return
         with self._send_lock:
             if self._close_sent is None and not self._closed.is_set():
@@ -448,10 +526,37 @@ class WebSocket:
                 pass
             finally:
                 self._recv_lock.release()
+            if not self._closed.is_set():  # no reply in time: cut the connection off
+                self._drained = True
+                shut(self.socket)
             self._finish()
+            self._drain(deadline)
         elif not self._closed.wait(self.close_timeout):
             # Another thread is blocked in recv: it gets the reply; if none comes, cut it off.
+            self._drained = True
+            shut(self.socket)
             self._finish()
+
+    def _drain(self, deadline: float) -> None:
+        """After our end is closed: read and drop what the client still sends until its end.
+
+        Bounded by ``deadline``; then the socket is shut (the transport closes it).
+        """
+        if self._drained or not self._recv_lock.acquire(blocking=False):
+            return
+        try:
+            self._drained = True
+            self._buffer.clear()
+            while (timeout := deadline - time.monotonic()) > 0:
+                self._recv_timeout.set(timeout)
+                try:
+                    if not self.socket.recv(_RECV_SIZE):
+                        return
+                except (TimeoutError, BlockingIOError, OSError, ValueError):
+                    break
+            shut(self.socket)
+        finally:
+            self._recv_lock.release()
 
     def _send_close(self, code: int | None, reason: str) -> None:
         self._close_sent = Close(code if code is not None else _NO_STATUS, reason)
@@ -460,16 +565,27 @@ class WebSocket:
         except ConnectionClosed:
             pass
 
-    def _fail(self, code: int, reason: str) -> ConnectionClosed:
-        """The peer broke the protocol: close with ``code`` and report it."""
-        self.logger.debug("WebSocket %s: closing with %d: %s", self._path, code, reason)
+    def _fail(self, code: int, reason: str, client_fault: bool = True) -> ConnectionClosed:
+        """Fail the connection (RFC 6455 7.1.7): the close frame, then the TCP connection, at once.
+
+        Logged once, at info, naming what the client did wrong (1002, 1007, 1009): it is not
+        a handler failure. A failure of our own (``client_fault`` false) is logged at debug.
+        """
         with self._send_lock:
-            if self._close_sent is None and not self._closed.is_set():
+            first = self._close_sent is None and not self._closed.is_set()
+            if first:
                 self._send_close(code, reason)
+        if first and client_fault:
+            self.logger.info(
+                "WebSocket %s: the client broke the protocol, closing with %d: %s", self._path, code, reason
+            )
+        elif first:
+            self.logger.debug("WebSocket %s: closing with %d: %s", self._path, code, reason)
         return self._finish()
 
     def _lost(self) -> ConnectionClosed:
         """The TCP connection ended under us, with or without a close handshake."""
+        self._drained = True  # the client's end was read: nothing left to wait for
         return self._finish()
 
     def _outcome(self, in_progress: bool = False) -> ConnectionClosed:
@@ -489,9 +605,14 @@ class WebSocket:
         if self._close_exc is None:
             self._close_exc = self._outcome()
         if not self._closed.is_set():
-            # Shut down, not closed: another thread may be blocked on the socket, and a
-            # closed descriptor's number could be reused under it. The transport closes it.
-            shut(self.socket)
+            # Half-closed: the client reads the close frame, then the end of the stream, at
+            # once; what it still sends is read and dropped by close() (a close with unread
+            # bytes would send a reset, which can destroy the close frame). Not closed: the
+            # descriptor's number could be reused under another thread. The transport closes it.
+            try:
+                socket.socket.shutdown(self.socket, socket.SHUT_WR)
+            except OSError:
+                pass
             self._closed.set()
             for event, _sent_at, ack_on_close in self._pings.values():
                 if ack_on_close:

@@ -1,13 +1,14 @@
 """RFC 6455 framing without I/O: bytes from a client in, frames out; frames in, bytes out.
 
-The server side only: client frames must be masked, server frames are not. No extension is
-negotiated, so the RSV bits must be clear. Every violation raises :class:`WSProtocolError`
+The server side only: client frames must be masked, server frames are not. RSV1 marks a
+compressed message when permessage-deflate was negotiated (RFC 7692); the other RSV bits
+must be clear. Every violation raises :class:`WSProtocolError`
 with the close code the connection must end with (1002 protocol error, 1007 invalid data,
 1009 too big).
 
 >>> buffer = bytearray(b"\\x81\\x82\\x00\\x00\\x00\\x00hi")
 >>> parse_frame(buffer, max_size=1024)
-Frame(fin=True, opcode=1, payload=b'hi')
+Frame(fin=True, opcode=1, payload=b'hi', rsv1=False)
 >>> encode_frame(OP_TEXT, b"hi")
 b'\\x81\\x02hi'
 """
@@ -80,20 +81,22 @@ class Frame(NamedTuple):
     fin: bool
     opcode: int
     payload: bytes
+    rsv1: bool = False
 
 
-def parse_frame(buffer: bytearray, max_size: int | None) -> Frame | None:
+def parse_frame(buffer: bytearray, max_size: int | None, rsv1_allowed: bool = False) -> Frame | None:
     """Take one complete frame off the front of ``buffer``; ``None`` if it is not all there yet.
 
     ``max_size`` bounds a data frame's payload (1009 beyond it), checked from the header so
-    an oversized frame is refused before its payload is buffered.
+    an oversized frame is refused before its payload is buffered. ``rsv1_allowed``: an
+    extension (permessage-deflate) gives RSV1 a meaning on data frames.
     """
     available = len(buffer)
     if available < 2:
         return None
     first, second = buffer[0], buffer[1]
-    if first & 0x70:
-        raise WSProtocolError(1002, "reserved bits must be 0 (no extension was negotiated)")
+    if first & (0x30 if rsv1_allowed else 0x70):
+        raise WSProtocolError(1002, "reserved bits must be 0 (no extension gives them a meaning)")
     opcode = first & 0x0F
     fin = bool(first & 0x80)
     if not second & 0x80:
@@ -115,6 +118,8 @@ def parse_frame(buffer: bytearray, max_size: int | None) -> Frame | None:
     if opcode in _CONTROL_OPCODES:
         if not fin:
             raise WSProtocolError(1002, "control frames must not be fragmented")
+        if first & 0x40:
+            raise WSProtocolError(1002, "RSV1 must be 0 on a control frame")
         if length > MAX_CONTROL_PAYLOAD:
             raise WSProtocolError(1002, f"control frame payloads are at most {MAX_CONTROL_PAYLOAD} bytes")
     elif opcode not in _DATA_OPCODES:
@@ -127,12 +132,12 @@ def parse_frame(buffer: bytearray, max_size: int | None) -> Frame | None:
     mask = bytes(buffer[offset : offset + 4])
     payload = apply_mask(bytes(buffer[offset + 4 : end]), mask)
     del buffer[:end]
-    return Frame(fin, opcode, payload)
+    return Frame(fin, opcode, payload, bool(first & 0x40))
 
 
-def encode_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
-    """An unmasked server frame."""
-    first = (0x80 if fin else 0) | opcode
+def encode_frame(opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False) -> bytes:
+    """An unmasked server frame (``rsv1``: its message is compressed)."""
+    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
     length = len(payload)
     if length < 126:
         return bytes((first, length)) + payload

@@ -12,10 +12,22 @@ import binascii
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from websockets.exceptions import InvalidHeader, NegotiationError
+from websockets.extensions import Extension
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+from websockets.headers import build_extension, parse_extension
+
 from ..http.request import Request
 from ..http.response import SERVER_HEADER, status_line
 
-__all__ = ["HandshakeRefused", "accept_value", "check_upgrade", "offered_subprotocols", "switching_protocols"]
+__all__ = [
+    "HandshakeRefused",
+    "accept_value",
+    "check_upgrade",
+    "negotiate_extensions",
+    "offered_subprotocols",
+    "switching_protocols",
+]
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -72,13 +84,51 @@ def offered_subprotocols(request: Request) -> list[str]:
     return [token.decode("latin-1") for token in _list_items(request.headers.get_list(b"sec-websocket-protocol", []))]
 
 
+def _deflate_factory() -> ServerPerMessageDeflateFactory:
+    # 4 KiB windows and a small memLevel: a few tens of KiB per connection instead of ~300.
+    return ServerPerMessageDeflateFactory(
+        server_max_window_bits=12, client_max_window_bits=12, compress_settings={"memLevel": 5}
+    )
+
+
+def negotiate_extensions(request: Request, compression: bool) -> tuple[str | None, list[Extension]]:
+    """The ``Sec-WebSocket-Extensions`` answer and the extensions in force (RFC 7692 permessage-deflate).
+
+    The first permessage-deflate offer whose parameters the server can honour wins (its
+    ``server_no_context_takeover``, ``client_no_context_takeover`` and ``*_max_window_bits``
+    are kept); other extensions are ignored. With ``compression`` off nothing is negotiated.
+
+    >>> negotiate_extensions(Request("GET", "/", "HTTP/1.1", [], b"", scheme="ws"), True)
+    (None, [])
+    """
+    offers = request.headers.get_list(b"sec-websocket-extensions", [])
+    if not compression or not offers:
+        return None, []
+    try:
+        offered = [item for value in offers for item in parse_extension(value.decode("latin-1"))]
+    except InvalidHeader as exc:
+        raise HandshakeRefused(400, f"invalid Sec-WebSocket-Extensions header: {exc}") from None
+    factory = _deflate_factory()
+    for name, params in offered:
+        if name != factory.name:
+            continue
+        try:
+            response_params, extension = factory.process_request_params(params, [])
+        except NegotiationError:
+            continue  # parameters this server cannot honour: try the client's next offer
+        return build_extension([(name, response_params)]), [extension]
+    return None, []
+
+
 def accept_value(key: str) -> str:
     """The ``Sec-WebSocket-Accept`` answering ``key``."""
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + _GUID).digest()).decode("ascii")
 
 
-def switching_protocols(key: str, subprotocol: str | None, server: bytes = SERVER_HEADER) -> bytes:
-    """The 101 response that opens the connection."""
+def switching_protocols(
+    key: str, subprotocol: str | None, server: bytes = SERVER_HEADER, extensions: str | None = None
+) -> bytes:
+    """The 101 response that opens the connection (``extensions``: the negotiated header value)."""
     headers = [
         b"Upgrade: websocket",
         b"Connection: Upgrade",
@@ -87,4 +137,6 @@ def switching_protocols(key: str, subprotocol: str | None, server: bytes = SERVE
     ]
     if subprotocol is not None:
         headers.append(b"Sec-WebSocket-Protocol: " + subprotocol.encode("latin-1"))
+    if extensions is not None:
+        headers.append(b"Sec-WebSocket-Extensions: " + extensions.encode("latin-1"))
     return status_line("HTTP/1.1", 101, None) + b"".join(header + b"\r\n" for header in headers) + b"\r\n"

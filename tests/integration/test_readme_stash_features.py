@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_harness import Harness
-
-REPO = Path(__file__).resolve().parents[2]
-README = (REPO / "README.md").read_text()
-
-
-def readme_block(first_line: str) -> str:
-    match = re.search(r"```python\n(" + re.escape(first_line) + r".*?)```", README, re.S)
-    assert match is not None, f"README has no python block starting with {first_line!r}"
-    return match.group(1)
+from tests.support import REPO, readme_block
 
 
 def readme_function(first_line: str) -> Any:
@@ -68,3 +58,20 @@ def test_take_oldest_hands_each_message_to_exactly_one_reader(stash, token) -> N
     assert sorted(taken) == list(range(200))
     assert queue["messages"] == []
     queue.clear()
+
+
+def test_the_tables_tour_runs_as_written(stash, token) -> None:
+    name = f"sessions-{token}"  # the run's tables are shared: a name of this test's own
+    block = readme_block('sessions = stash.table("sessions")').replace('"sessions"', repr(name))
+    namespace: dict[str, Any] = {"stash": stash}
+    exec(compile(block, "README.md", "exec"), namespace)
+    sessions = stash.table(name)
+    assert dict(sessions.items()) == {"hits": 1, "log": [{"event": "load"}], "owner": "worker-3"}
+    assert name in stash.tables()
+    sessions.clear()
+
+
+def test_the_capability_examples_run_as_written(harness: Harness, stash) -> None:
+    namespace: dict[str, Any] = {"stash": stash}
+    exec(compile(readme_block('token = stash.capability(path="/beacons"'), "README.md", "exec"), namespace)
+    assert namespace["token"].count(".") == 1

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -14,15 +12,7 @@ from websockets.sync.client import connect
 
 from harness.run.launcher import HarnessProcess
 from harness.run.tls import client_context
-
-REPO = Path(__file__).resolve().parents[2]
-README = (REPO / "README.md").read_text()
-
-
-def readme_block(first_line: str) -> str:
-    match = re.search(r"```python\n(" + re.escape(first_line) + r".*?)```", README, re.S)
-    assert match is not None, f"README has no python block starting with {first_line!r}"
-    return match.group(1)
+from tests.support import REPO, readme_block
 
 
 @pytest.fixture(scope="module")

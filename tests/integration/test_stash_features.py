@@ -6,8 +6,11 @@ document root) so it can move the stash clock without disturbing other tests.
 
 from __future__ import annotations
 
+import base64
 import json
+import sys
 import threading
+import types
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +23,7 @@ import requests
 
 from harness.run.launcher import HarnessProcess
 from harness.stash import Stash, StashError
+from harness.stash.runinfo import run_info
 from harness.testing import StashClock
 from pytest_harness import Harness
 from tests.support import wait_until
@@ -66,7 +70,7 @@ def key() -> str:
 
 def call(client: requests.Session, live: Harness, body: Any, origin: str | None = "own", **kwargs: Any) -> Any:
     """POST one page call to the HTTPS endpoint, as a page on ``origin`` would."""
-    headers = {"Content-Type": "text/plain;charset=UTF-8"}
+    headers = {"Content-Type": "text/plain;charset=UTF-8", **kwargs.pop("headers", {})}
     if origin == "own":
         origin = live.urls["http"]  # a page the harness serves over HTTP calling its HTTPS server
     if origin is not None:
@@ -291,6 +295,69 @@ def test_forged_or_tampered_share_links_are_403(live: Harness, stash, change) ->
     assert stash.take(k, path="/shared") == "safe"
 
 
+@pytest.mark.parametrize("timeout", ["abc", "-1", "nan", "inf", "1e999", "1" + "0" * 400, ""])
+def test_a_share_link_with_a_bad_timeout_is_400_and_the_value_stays(live: Harness, stash, timeout: str) -> None:
+    k = key()
+    stash.put(k, "kept", path="/shared")
+    reply = requests.get(stash.share(k, path="/shared") + "&timeout=" + timeout, verify=live.ca_cert, timeout=20)
+    assert reply.status_code == 400
+    assert "timeout must be a number of seconds" in reply.json()["error"]["message"]
+    assert stash.take(k, path="/shared") == "kept"
+
+
+def test_only_a_share_link_opens_a_get_and_a_head_takes_nothing(live: Harness, stash) -> None:
+    k = key()
+    stash.put(k, "kept", path="/shared")
+    base = live.url("https", "/harness/stash?cap=")
+    not_links = [
+        stash.capability(path="/shared", ttl=30),  # a whole path, no single key
+        stash.capability(path="/shared", ops=["put"], ttl=30),
+        stash.capability(table="t", ttl=30),
+    ]
+    for token in not_links:
+        reply = requests.get(base + quote(token), verify=live.ca_cert, timeout=20)
+        assert reply.status_code == 403
+        assert "not a share link" in reply.json()["error"]["message"]
+    head = requests.head(stash.share(k, path="/shared"), verify=live.ca_cert, timeout=20)
+    assert head.status_code == 405
+    assert stash.take(k, path="/shared") == "kept"
+
+
+def test_the_run_secret_never_reaches_the_log(tmp_path: Path) -> None:
+    """Even with the access log on and refused, forged and good calls made, no form of the secret is logged."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"access_log": True}))
+    process = HarnessProcess(config=config, doc_root=TESTS / "handlers", workdir=tmp_path)
+    try:
+        run = Harness(process.start())
+        stash = run.stash()
+        k = key()
+        stash.put(k, "v", path="/shared")
+        url = stash.share(k, path="/shared")
+        assert requests.get(url, verify=run.ca_cert, timeout=20).status_code == 200
+        assert requests.get(_tamper(url, lambda t: t[:-2] + "AA"), verify=run.ca_cert, timeout=20).status_code in (
+            403,
+            404,
+        )
+        with run.http_session() as session:
+            assert (
+                call(session, run, {"op": "take", "path": "/p", "key": k}, origin="https://evil.example").status_code
+                == 403
+            )
+        secret = run_info(stash.backend).secret
+        logs = process.logs()
+    finally:
+        process.close()
+    assert "/harness/stash" in logs  # the access log did record the calls
+    for form in (
+        repr(secret),
+        secret.hex(),
+        base64.b64encode(secret).decode(),
+        base64.urlsafe_b64encode(secret).decode(),
+    ):
+        assert form.rstrip("=") not in logs
+
+
 def test_a_value_a_page_cannot_read_is_409_and_stays(live: Harness, stash) -> None:
     k = key()
     stash.put(k, {1, 2}, path="/shared")
@@ -307,6 +374,16 @@ def test_share_and_capability_need_a_finite_ttl_and_a_scope(stash) -> None:
         stash.capability()
     with pytest.raises(ValueError, match="path capability allows"):
         stash.capability(path="/p", ops=["read"])
+    for bad_ops in (5, [["put"]]):
+        with pytest.raises(TypeError, match="ops must be operation names"):
+            stash.capability(path="/p", ops=bad_ops)
+    with pytest.raises(ValueError, match="belong to the harness"):
+        stash.capability(table="harness/run", ops=["read"])
+    for bad_ttl, error in [(0, ValueError), (-1, ValueError), (float("nan"), ValueError), (True, TypeError)]:
+        with pytest.raises(error, match="ttl must be"):
+            stash.share(key(), path="/p", ttl=bad_ttl)
+        with pytest.raises(error, match="ttl must be"):
+            stash.capability(path="/p", ttl=bad_ttl)
 
 
 # -- the page endpoint ---------------------------------------------------------------------------
@@ -357,6 +434,55 @@ def test_table_operations_from_a_page(client, live: Harness, stash) -> None:
     assert op("clear") == {"count": 1}
 
 
+def test_values_a_page_cannot_read_are_409_and_stay(client, live: Harness, stash) -> None:
+    k, name = key(), f"sets-{key()}"
+    stash.put(k, {1, 2}, path="/sets")
+    stash.table(name)["s"] = {3}
+    calls = [
+        {"op": "take", "path": "/sets", "key": k},
+        {"op": "table.pop", "table": name, "key": "s"},
+        {"op": "table.get", "table": name, "key": "s"},
+        {"op": "table.items", "table": name},
+    ]
+    for body in calls:
+        reply = call(client, live, body)
+        assert reply.status_code == 409, body
+        assert "has no JSON form" in reply.json()["error"]["message"]
+    assert stash.take(k, path="/sets") == {1, 2}
+    assert stash.table(name).pop("s") == {3}
+
+
+def test_values_the_server_cannot_unpickle_are_409_and_stay(client, live: Harness, stash, monkeypatch) -> None:
+    """A value of a class only the test process has (the harness cannot import its module)."""
+    module = types.ModuleType("only_in_the_test_process")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+
+    class Private:
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Private)
+
+    Private.__module__ = module.__name__
+    Private.__qualname__ = "Private"
+    module.Private = Private  # type: ignore[attr-defined]
+    k, name = key(), f"private-{key()}"
+    stash.put(k, Private(), path="/private")
+    stash.table(name)["p"] = Private()
+    link = requests.get(stash.share(k, path="/private"), verify=live.ca_cert, timeout=20)
+    assert link.status_code == 409
+    assert "cannot be unpickled" in link.json()["error"]["message"]
+    for body in (
+        {"op": "take", "path": "/private", "key": k},
+        {"op": "table.pop", "table": name, "key": "p"},
+        {"op": "table.get", "table": name, "key": "p"},
+        {"op": "table.items", "table": name},
+    ):
+        reply = call(client, live, body)
+        assert reply.status_code == 409, body
+        assert "only_in_the_test_process" in reply.json()["error"]["message"]
+    assert stash.take(k, path="/private") == Private()
+    assert stash.table(name).pop("p") == Private()
+
+
 def test_another_origin_without_a_capability_is_403_with_cors_headers(client, live: Harness, stash) -> None:
     k = key()
     stash.put(k, "secret", path="/private")
@@ -366,6 +492,31 @@ def test_another_origin_without_a_capability_is_403_with_cors_headers(client, li
         assert "needs a capability" in reply.json()["error"]["message"]
         if origin is not None:
             assert reply.headers["Access-Control-Allow-Origin"] == origin  # the page can read why
+    assert stash.take(k, path="/private") == "secret"
+
+
+def test_the_same_origin_decision_rests_on_the_origin_header_alone(client, live: Harness, stash) -> None:
+    """Host, Referer and Sec-Fetch-Site cannot vouch for a foreign Origin; near-miss origins are foreign."""
+    own = live.urls["http"]
+    port = urlsplit(own).port
+    k = key()
+    stash.put(k, "secret", path="/private")
+    spoofed = {"Host": urlsplit(own).netloc, "Referer": own + "/page.html", "Sec-Fetch-Site": "same-origin"}
+    near_misses = [
+        "https://evil.example",
+        own + "/",
+        own + ".evil.example",
+        f"http://localhost.evil.example:{port}",
+        f"http://127.0.0.1:{port}@evil.example",
+        own.upper(),
+        own.replace("http://", "http://evil.example#"),
+    ]
+    for origin in near_misses:
+        reply = call(client, live, {"op": "take", "path": "/private", "key": k}, origin=origin, headers=spoofed)
+        assert reply.status_code == 403, origin
+        assert "needs a capability" in reply.json()["error"]["message"]
+    reply = call(client, live, {"op": "take", "path": "/private", "key": k}, origin=None, headers=spoofed)
+    assert reply.status_code == 403
     assert stash.take(k, path="/private") == "secret"
 
 
@@ -424,7 +575,23 @@ def test_an_expired_capability_is_403(client, live: Harness, stash, clock) -> No
     [
         ("not json", 400, "must be a JSON object"),
         ("[1]", 400, "must be a JSON object"),
+        (b"\xff\xfe{", 400, "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, 400, "nested too deeply"),
+        ('{"op": "table.set", "table": "t", "key": "k", "value": NaN}', 400, "NaN is not JSON"),
         ({"op": "drop"}, 400, "unknown op 'drop'"),
+        ({"op": ["put"]}, 400, "unknown op ['put']"),
+        ({"op": {"put": 1}}, 400, "unknown op"),
+        ({"op": "table.set", "table": "t", "key": "k", "value": json.loads("[" * 900 + "]" * 900)}, 400, "too deeply"),
+        ({"op": "put", "path": "/p", "key": K, "value": 1, "ttl": True}, 400, "not bool"),
+        ({"op": "put", "path": "/p", "key": K, "value": 1, "ttl": "5"}, 400, "not str"),
+        ({"op": "table.set", "table": "t", "key": "k", "value": 1, "ttl": 0}, 400, "ttl must be a positive"),
+        (f'{{"op": "take", "path": "/p", "key": "{K}", "timeout": 1{"0" * 400}}}', 400, "timeout must be"),
+        ({"op": "take", "path": "/p", "key": K, "timeout": -1}, 400, "timeout must be"),
+        ({"op": "take", "path": "/p", "key": K, "timeout": True}, 400, "timeout must be"),
+        ({"op": "take", "path": "/p"}, 400, "stash key must be"),
+        ({"op": "table.get", "table": "t", "key": 5}, 400, "table key must be str"),
+        ({"op": "table.get", "table": None, "key": "k"}, 400, "table name must be str"),
+        ({"op": "table.get", "table": "t" * 300, "key": "k"}, 400, "longer than 256"),
         ({"op": "put", "path": "/p", "key": "not-a-uuid", "value": 1}, 400, "is not a UUID"),
         ({"op": "put", "path": 5, "key": K, "value": 1}, 400, "stash path"),
         ({"op": "put", "path": "/p", "key": K}, 400, "non-null value"),

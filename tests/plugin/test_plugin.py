@@ -170,6 +170,40 @@ def test_doc_root_option_and_ini(pytester: pytest.Pytester) -> None:
     pytester.runpytest_subprocess("-p", "no:xdist").assert_outcomes(passed=1)
 
 
+def test_wpt_option_serves_wpt_hosts_and_ws_doc_root(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_wpt_layout(harness, http_client, ws_connect):
+            port = harness.urls["https"].rsplit(":", 1)[1]
+            response = http_client.get(f"https://www.web-platform.test:{port}/cors.py")
+            assert response.json() == {"host": f"www.web-platform.test:{port}"}
+            wss = harness.urls["wss"].rsplit(":", 1)[1]
+            ws = ws_connect(f"wss://élève.web-platform.test:{wss}/echo", subprotocols=["echo"])
+            assert ws.subprotocol == "echo"
+            ws.send("through the plugin")
+            assert ws.recv(timeout=10) == "through the plugin"
+            assert "--host-resolver-rules=" in " ".join(harness.chromium_host_rules())
+        """
+    )
+    root = REPO / "tests" / "wpt_handlers"
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "--harness-doc-root", str(root), "--harness-wpt")
+    result.assert_outcomes(passed=1)
+
+
+def test_ws_doc_root_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_echo(ws_connect):
+            ws = ws_connect("/echo")
+            ws.send("hi")
+            assert ws.recv(timeout=10) == "hi"
+        """
+    )
+    handlers = REPO / "tests" / "wpt_handlers" / "websockets" / "handlers"
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "--harness-ws-doc-root", str(handlers))
+    result.assert_outcomes(passed=1)
+
+
 def test_config_option(pytester: pytest.Pytester) -> None:
     pytester.makefile(".json", small='{"http": {"max_body_bytes": 10}}')
     pytester.makepyfile(

@@ -66,6 +66,7 @@ def test_defaults() -> None:
     assert config.ws.open_timeout == 10.0
     assert config.ws.close_timeout == 2.0
     assert config.ws.max_message_bytes == 16 * 1024 * 1024
+    assert config.ws.compression is True
     assert config.on_server_exit == "stop"
     assert config.shutdown_timeout == 1.0
     assert config.run_dir is None
@@ -264,6 +265,7 @@ WRONG_VALUES = [
     ({"http": {"handler_timeout": "5"}}, "http.handler_timeout", 'expected a number or null, got "5"'),
     ({"ws": {"max_message_bytes": 0}}, "ws.max_message_bytes", "must be at least 1"),
     ({"ws": {"max_message_bytes": None}}, "ws.max_message_bytes", "expected an integer, got null"),
+    ({"ws": {"compression": "yes"}}, "ws.compression", "true or false"),
     ({"on_server_exit": "explode"}, "on_server_exit", 'expected "stop" or "restart", got "explode"'),
     ({"on_server_exit": 1}, "on_server_exit", 'expected "stop" or "restart"'),
     ({"shutdown_timeout": 0}, "shutdown_timeout", "must be greater than 0"),

@@ -136,10 +136,13 @@ def test_cr_lf_through_update_would_split_the_response() -> None:
     assert headers.items() == []
 
 
-@pytest.mark.parametrize("name", ["", "a:b", "a b", "a\tb", b""], ids=repr)
-def test_invalid_header_name_is_value_error(name: str | bytes) -> None:
-    with pytest.raises(ValueError, match="invalid header name"):
-        ResponseHeaders().set(name, "v")
+@pytest.mark.parametrize("name", ["", "a:b", "a b", "a\tb", b"", "Content:Type", b"X-\xe9"], ids=repr)
+def test_odd_header_names_on_one_line_are_kept_byte_for_byte(name: str | bytes) -> None:
+    # As wptserve: a test may ask for a malformed header; only CR, LF and NUL are refused.
+    headers = ResponseHeaders()
+    headers.set(name, "v")
+    expected = name if isinstance(name, bytes) else name.encode("latin-1")
+    assert headers.items() == [(expected, b"v")]
 
 
 def test_value_outside_latin1_is_value_error() -> None:
@@ -266,9 +269,10 @@ def test_set_cookie_expires_as_datetime_and_timedelta() -> None:
     response.set_cookie("a", "1", expires=moment)
     response.set_cookie("b", "2", expires=timedelta(days=1))
     first, second = set_cookie_values(response)
-    assert "expires=Wed, 02 Jan 2030 03:04:05 GMT" in first
-    expires = parsedate_to_datetime(second.split("expires=")[1].split(";")[0])
-    assert expires > datetime.now(timezone.utc) + timedelta(hours=23)
+    # wptserve's Expires spelling: day, lower-case month, no weekday.
+    assert "expires=02 jan 2030 03:04:05 GMT" in first
+    expires = datetime.strptime(second.split("expires=")[1].split(";")[0], "%d %b %Y %H:%M:%S GMT")
+    assert expires.replace(tzinfo=timezone.utc) > datetime.now(timezone.utc) + timedelta(hours=23)
 
 
 def test_set_cookie_secure_and_httponly_false_are_omitted() -> None:

@@ -123,6 +123,8 @@ def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
         value = [value]
     with pytest.raises(NotJSON, match="nested too deeply"):
         to_json(value)
+    with pytest.raises(NotJSON, match="nested too deeply"):  # what a page sends: no RecursionError either
+        from_json_value(json.loads('{"a":' * 900 + "1" + "}" * 900))
 
 
 def test_bad_base64_in_bytes_is_value_error() -> None:

@@ -319,5 +319,21 @@ def test_bad_patterns_and_ttls(stash: Stash, table: Table) -> None:
     assert len(table) == 0
 
 
+@pytest.mark.parametrize("ttl", [-1.0, 0.0, math.nan], ids=repr)
+def test_the_store_refuses_a_bad_ttl_before_changing_a_cell(ttl: float) -> None:
+    """What a client that skipped the API's checks sends the stash server: nothing changes."""
+    store = StashStore()
+    store.table_append("t", "log", b"a")
+    version = store.table_get("t", "log")
+    for write in (
+        lambda: store.table_append("t", "log", b"b", ttl),
+        lambda: store.table_set("t", "log", b"c", ttl),
+        lambda: store.table_cas("t", "log", version[0] if version else None, b"c", ttl),
+    ):
+        with pytest.raises(ValueError, match="TTL must be a positive number"):
+            write()
+        assert store.table_get("t", "log") == version
+
+
 def test_repr_names_the_table(table: Table) -> None:
     assert repr(table) == "<Table 'sessions'>"

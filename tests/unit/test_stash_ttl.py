@@ -150,13 +150,33 @@ def test_advance_clock_without_test_clock_is_a_clear_stash_error() -> None:
     assert clock.offset == 0.0  # reading is always allowed
 
 
-@pytest.mark.parametrize("bad", [-1, math.inf, math.nan], ids=repr)
+@pytest.mark.parametrize("bad", [-1, math.inf, math.nan, -(10**400), 10**400], ids=repr)
 def test_the_clock_only_moves_forward_by_finite_steps(bad: float) -> None:
     store = StashStore(test_clock=True)
     with pytest.raises(ValueError, match="only moves forward"):
         store.advance_clock(bad)
     with pytest.raises(TypeError):
         store.advance_clock("1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        store.advance_clock(True)
+    assert store.advance_clock(0) == 0.0
+
+
+def test_the_clock_cannot_be_advanced_past_any_time() -> None:
+    store = StashStore(test_clock=True)
+    store.put("/p", "k", b"v", ttl=1e308)
+    assert store.advance_clock(1.5e308) == 1.5e308  # the value expires
+    with pytest.raises(ValueError, match="past any time"):
+        store.advance_clock(1.5e308)
+    assert store.advance_clock(0) == 1.5e308
+    assert store.take("/p", "k") is None
+
+
+@pytest.mark.parametrize("huge", [1e308, 10**400], ids=["1e308", "10**400"])
+def test_a_huge_ttl_is_kept_and_an_int_beyond_floats_never_expires(stash: Stash, huge: float) -> None:
+    stash.put(KEY, "x", ttl=huge)
+    assert [entry.key for entry in stash.entries()] == [KEY]
+    assert stash.take(KEY) == "x"
 
 
 def test_the_expired_history_is_bounded(fake_time: FakeTime) -> None:

@@ -10,6 +10,7 @@ from harness.ws.handshake import (
     HandshakeRefused,
     accept_value,
     check_upgrade,
+    negotiate_extensions,
     offered_subprotocols,
     switching_protocols,
 )
@@ -66,3 +67,46 @@ def test_refusals(lines: tuple[bytes, ...], method: bytes, status: int, message:
 def test_offered_subprotocols_keep_the_clients_order() -> None:
     offered = head(*GOOD, b"Sec-WebSocket-Protocol: chat, superchat", b"Sec-WebSocket-Protocol: v2")
     assert offered_subprotocols(offered) == ["chat", "superchat", "v2"]
+
+
+@pytest.mark.parametrize(
+    ("offer", "answer"),
+    [
+        (b"permessage-deflate", "permessage-deflate; server_max_window_bits=12"),
+        (
+            b"permessage-deflate; client_max_window_bits",
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+        ),
+        (
+            b"permessage-deflate; server_no_context_takeover",
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=12",
+        ),
+        (b"permessage-deflate; server_max_window_bits=10", "permessage-deflate; server_max_window_bits=10"),
+        # an offer the server cannot honour (8-bit windows) is skipped for the next one
+        (
+            b"permessage-deflate; server_max_window_bits=8, permessage-deflate",
+            "permessage-deflate; server_max_window_bits=12",
+        ),
+        (b"x-webkit-deflate-frame", None),
+    ],
+)
+def test_permessage_deflate_is_negotiated_from_the_clients_offer(offer: bytes, answer: str | None) -> None:
+    header, extensions = negotiate_extensions(head(*GOOD, b"Sec-WebSocket-Extensions: " + offer), True)
+    assert header == answer
+    assert len(extensions) == (answer is not None)
+
+
+def test_with_compression_off_nothing_is_negotiated() -> None:
+    assert negotiate_extensions(head(*GOOD, b"Sec-WebSocket-Extensions: permessage-deflate"), False) == (None, [])
+
+
+def test_a_malformed_extensions_header_is_refused_with_400() -> None:
+    with pytest.raises(HandshakeRefused) as refused:
+        negotiate_extensions(head(*GOOD, b"Sec-WebSocket-Extensions: permessage-deflate; ="), True)
+    assert refused.value.status == 400
+    assert "Sec-WebSocket-Extensions" in refused.value.message
+
+
+def test_the_101_names_the_negotiated_extension() -> None:
+    response = switching_protocols(KEY.decode(), None, extensions="permessage-deflate")
+    assert b"\r\nSec-WebSocket-Extensions: permessage-deflate\r\n" in response

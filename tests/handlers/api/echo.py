@@ -25,7 +25,7 @@ def main(request, response):
         "a_in_GET": "a" in request.GET and b"a" in request.GET,
         "POST": post,
         "body": text(request.body),
-        "headers": {text(name): text(value) for name, value in request.headers.items()},
+        "headers": {text(name): text(value) for name, value in request.headers.iteritems()},
         "header_x_test": text(request.headers.get("X-TEST", b"-")),
         "header_x_test_list": [text(v) for v in request.headers.get_list(b"x-test", [])],
         "cookies": {text(name): text(request.cookies[name].value) for name in request.cookies},
