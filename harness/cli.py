@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .config import ConfigError, config_to_json, default_config_path, load_config
+from .stash.url import harness_backend_problem, redact_url
 
 __all__ = ["main"]
 
@@ -91,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_config_options(serve)
     serve.add_argument("--state-file", metavar="PATH", help="write URLs, CA path and stash config here (mode 0600)")
+    serve.add_argument(
+        "--stash",
+        metavar="URL",
+        help="stash backend: manager (default), redis://[user:password@]host:port/db, rediss://..., "
+        "unix:///path/redis.sock, or env (join the run HARNESS_STASH_CONFIG names)",
+    )
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="override log_level")
     serve.add_argument(
         "--test-clock",
@@ -144,10 +151,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"harness: error: {exc}", file=sys.stderr)
         return 2
     if args.command == "config":
-        print(json.dumps(config_to_json(config), indent=2))
+        data = config_to_json(config)
+        stash = data.get("stash")
+        if isinstance(stash, dict) and isinstance(stash.get("backend"), str):
+            stash["backend"] = redact_url(stash["backend"])  # a Redis password is not printed
+        print(json.dumps(data, indent=2))
         return 0
     if args.log_level:
         config = config.replace(log_level=args.log_level)
+    if args.stash:
+        config = config.replace(stash=dataclasses.replace(config.stash, backend=args.stash))
+    problem = harness_backend_problem(config.stash.backend)
+    if problem:
+        where = "--stash" if args.stash else "stash.backend"
+        print(f"harness: error: {where}: {problem}", file=sys.stderr)
+        return 2
     if args.test_clock:
         config = config.replace(stash=dataclasses.replace(config.stash, test_clock=True))
     setup_logging(config.log_level)

@@ -74,8 +74,12 @@ class TLSFiles:
 
 @dataclass(frozen=True)
 class StashSettings:
-    """Where the stash server listens ("auto": a unix socket in the run directory), its limits.
+    """Which stash backend the run uses, where the manager's server listens, its limits.
 
+    ``backend`` is a URL (``manager``, ``redis://...``, ``rediss://...``, ``unix://...``) or
+    ``env`` (join the run ``HARNESS_STASH_CONFIG`` names); ``address`` is the manager's
+    ("auto": a unix socket in the run directory); ``redis_key_ttl`` is how long a run's Redis
+    keys outlive their last write.
     ``default_ttl``: seconds before a value put without a TTL expires (``null``: never).
     ``test_clock``: whether tests may advance the stash clock (``stash_clock`` fixture).
     """
@@ -84,6 +88,8 @@ class StashSettings:
     max_value_bytes: int = _range(1)
     default_ttl: Union[float, None] = field(default=None, metadata={"min": 0, "max": None, "exclusive_min": True})
     test_clock: bool = False
+    backend: str = "manager"
+    redis_key_ttl: float = field(default=86400.0, metadata={"min": 1})
 
 
 @dataclass(frozen=True)

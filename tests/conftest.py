@@ -18,6 +18,8 @@ import pytest
 from harness.run.launcher import HarnessProcess
 from pytest_harness import Harness
 
+from .redis_support import REDIS_SERVER, RedisServer
+
 pytest_plugins = ["pytester"]
 
 
@@ -75,3 +77,15 @@ def api_client(api_harness: Harness) -> Iterator[object]:
     session = api_harness.http_session()
     yield session
     session.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server for this session (per xdist worker); skips if none is installed."""
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield server
+    finally:
+        server.stop()

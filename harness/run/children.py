@@ -21,8 +21,9 @@ from ..net.interrupts import deferred
 from ..site.context import ServerContext
 from ..site.docroot import DocRoot
 from ..site.loader import HandlerCache, add_import_root
-from ..stash.client import ManagerBackend, set_interrupt_guard
-from ..stash.envconfig import Address, load_env_config
+from ..stash.client import set_interrupt_guard
+from ..stash.connect import env_backend
+from ..stash.envconfig import Address
 from ..stash.errors import StashError
 from ..stash.identity import process_identity
 from ..stash.manager import run_stash_server
@@ -145,8 +146,7 @@ def _build_server(spec: ServerSpec, logger: logging.Logger) -> Any:
 
     config = spec.config
     prepare_server_process()  # `import wptserve...` in handlers reaches our shims
-    address, authkey = load_env_config()
-    backend = ManagerBackend.shared(address, authkey)
+    backend = env_backend()
     context = ServerContext(config, spec.scheme, spec.urls, backend)
     context.extra[ALT_PORTS_KEY] = dict(spec.alt_ports)
     docroot = DocRoot(config.doc_root)

@@ -37,7 +37,7 @@ class HarnessState:
 
     urls: dict[str, str]
     ca_cert: str
-    stash_config: str
+    stash_config: str = field(repr=False)  # holds the stash's secrets
     pid: int
     server_pids: dict[str, int]
     run_dir: str

@@ -29,7 +29,8 @@ from typing import Any, TextIO
 
 from ..config import SCHEMES, Config, ConfigError, Ports, TLSFiles, config_to_json
 from ..journal.writer import JOURNAL_ENV_VAR, JOURNAL_SWITCH_ENV_VAR, journal_directory
-from ..stash.envconfig import Address, encode_env_config, store_env_config
+from ..stash.envconfig import ENV_VAR, Address, StashConfig, encode_stash_config
+from ..stash.url import redact_url
 from ..wpt.hosts import apply_wpt_settings
 from .children import ServerSpec, server_process_main, stash_process_main
 from .listeners import BindError, bind_listener, is_loopback
@@ -133,6 +134,7 @@ class Supervisor:
         self.urls: dict[str, str] = {}
         self.tls: TLSMaterial | None = None
         self.stash_address: Address | None = None
+        self.stash_config: StashConfig | None = None
         self._authkey = os.urandom(32)
         self._stop_signal: int | None = None
         self._wake_r = -1
@@ -229,7 +231,7 @@ class Supervisor:
         host = _url_host(config.host)
         self.urls = {scheme: f"{scheme}://{host}:{ports[scheme]}" for scheme in SCHEMES}
         self.config = config.replace(ports=Ports(**ports))
-        self._start_stash()
+        self._open_stash()
         for scheme in ("http", "ws"):
             self._start_server(scheme)
         if self.tls is None:
@@ -254,6 +256,38 @@ class Supervisor:
             return setting
         return str(setting)
 
+    def _open_stash(self) -> None:
+        """Start the manager's stash server, or check the Redis stash and make the run's identity.
+
+        A new run publishes its URLs and capability secret in the stash; a harness joining
+        another's run (``env``) keeps what that run published.
+        """
+        from ..stash.connect import open_backend, shared_stash_config
+        from ..stash.errors import StashError
+        from ..stash.runinfo import publish_run_info
+
+        settings = self.config.stash
+        if settings.backend == "manager":
+            self._start_stash()
+        else:
+            try:
+                self.stash_config = shared_stash_config(
+                    settings.backend,
+                    key_ttl=settings.redis_key_ttl,
+                    max_value_bytes=settings.max_value_bytes,
+                    default_ttl=settings.default_ttl,
+                    test_clock=settings.test_clock,
+                )
+            except StashError as exc:
+                raise StartupError(f"the stash is not usable: {exc}") from None
+        assert self.stash_config is not None
+        os.environ[ENV_VAR] = encode_stash_config(self.stash_config)
+        if settings.backend != "env":
+            try:
+                publish_run_info(open_backend(self.stash_config), self.urls)
+            except StashError as exc:
+                raise StartupError(f"the stash is not usable: {exc}") from None
+
     def _start_stash(self) -> None:
         address = self._stash_address()
         reader, writer = self.context.Pipe(duplex=False)
@@ -277,11 +311,7 @@ class Supervisor:
         message = self._wait_ready([child])
         bound = message["stash"]
         self.stash_address = tuple(bound) if isinstance(bound, (list, tuple)) else str(bound)
-        store_env_config(self.stash_address, self._authkey)
-        from ..stash.client import ManagerBackend
-        from ..stash.runinfo import publish_run_info
-
-        publish_run_info(ManagerBackend.shared(self.stash_address, self._authkey), self.urls)
+        self.stash_config = StashConfig(address=self.stash_address, authkey=self._authkey)
 
     def _start_server(self, scheme: str) -> _Child:
         assert self.run_dir is not None
@@ -350,20 +380,25 @@ class Supervisor:
         return results
 
     def _announce(self) -> None:
-        assert self.tls is not None and self.run_dir is not None and self.stash_address is not None
+        assert self.tls is not None and self.run_dir is not None and self.stash_config is not None
         self._write_state()  # before the ready line: whoever waits for that line reads the file
         elapsed = time.monotonic() - self._started
         for scheme in SCHEMES:
             print(f"harness: {scheme:<5} {self.urls[scheme]}", file=self.out)
         print(f"harness: document root: {self.config.doc_root}", file=self.out)
         print(f"harness: CA certificate to trust: {self.tls.ca_cert}", file=self.out)
+        if self.stash_config.backend != "manager":
+            print(
+                f"harness: stash {redact_url(self.stash_config.backend)} (run {self.stash_config.run_id})",
+                file=self.out,
+            )
         print(f"harness: ready in {elapsed:.2f} s (pid {os.getpid()}); Ctrl-C or SIGTERM stops it", file=self.out)
         self.out.flush()
 
     def _write_state(self) -> None:
         if self.state_file is None:
             return
-        assert self.tls is not None and self.run_dir is not None and self.stash_address is not None
+        assert self.tls is not None and self.run_dir is not None and self.stash_config is not None
         if self._state is None:
             pin = spki_pin(self.tls.cert_chain.read_bytes())
         else:
@@ -371,7 +406,7 @@ class Supervisor:
         self._state = HarnessState(
             urls=dict(self.urls),
             ca_cert=str(self.tls.ca_cert),
-            stash_config=encode_env_config(self.stash_address, self._authkey),
+            stash_config=encode_stash_config(self.stash_config),
             pid=os.getpid(),
             server_pids={name: int(child.process.pid or 0) for name, child in self.children.items()},
             run_dir=str(self.run_dir),

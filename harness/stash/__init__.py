@@ -6,6 +6,8 @@ implements, and the in-process :class:`LocalBackend`), ``api`` (:class:`Stash`),
 (named, dict-like tables), ``capabilities`` and ``runinfo`` (what share links and page
 capabilities are signed with), ``identity`` (who holds a lock), ``codec``, ``keys``, ``wire``,
 ``envconfig`` and ``errors``.
+Other backends, named by URL (``url``, ``connect``): Redis (``redis_backend``, its Lua
+``redis_scripts`` and lean ``redis_wire`` connection), with values sealed by ``seal``.
 It imports nothing else from ``harness``: what a server process adds (holding back handler
 interrupts during a stash call) it installs through :func:`harness.stash.client.set_interrupt_guard`.
 
@@ -24,7 +26,8 @@ True
 
 from .api import Stash, StashLock
 from .backend import LocalBackend, StashBackend
-from .envconfig import ENV_VAR, load_env_config, store_env_config
+from .connect import open_backend
+from .envconfig import ENV_VAR, StashConfig, load_env_config, load_stash_config, store_env_config
 from .errors import StashError, StashUnavailable
 from .store import EntryInfo, StashStore
 
@@ -34,10 +37,13 @@ __all__ = [
     "LocalBackend",
     "Stash",
     "StashBackend",
+    "StashConfig",
     "StashError",
     "StashLock",
     "StashStore",
     "StashUnavailable",
     "load_env_config",
+    "load_stash_config",
+    "open_backend",
     "store_env_config",
 ]

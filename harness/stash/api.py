@@ -29,6 +29,7 @@ from urllib.parse import quote
 from .backend import StashBackend
 from .capabilities import ENDPOINT_PATH, Capability, sign
 from .client import ManagerBackend
+from .connect import env_backend
 from .envconfig import Address, load_env_config
 from .keys import (
     RESERVED_TABLE_PREFIX,
@@ -84,8 +85,9 @@ class StashLock:
 class Stash:
     """Write-once, read-once values under UUID keys, scoped by path, shared by the run.
 
-    ``Stash(default_path)`` finds the run's stash through ``HARNESS_STASH_CONFIG``;
-    ``Stash(default_path, address, authkey)`` names one. Keys are UUIDs in any spelling
+    ``Stash(default_path)`` finds the run's stash (any backend) through
+    ``HARNESS_STASH_CONFIG``; ``Stash(default_path, address, authkey)`` names a manager one,
+    and ``backend=open_backend(config)`` any other. Keys are UUIDs in any spelling
     :class:`uuid.UUID` accepts, as ``str`` or ``bytes``; paths are ``str`` or ``bytes``.
 
     >>> from harness.stash import LocalBackend
@@ -104,7 +106,9 @@ class Stash:
         *,
         backend: StashBackend | None = None,
     ) -> None:
-        if backend is None:
+        if backend is None and address is None and authkey is None:
+            backend = env_backend()
+        elif backend is None:
             if address is None:
                 address, env_authkey = load_env_config()
                 authkey = authkey if authkey is not None else env_authkey

@@ -36,7 +36,7 @@ from .manager import PROTOCOL_VERSION, STASH_CONNECTION, StashManager
 from .store import EntryInfo, table_value_too_large, value_too_large
 from .wire import FrameReader, write_frame
 
-__all__ = ["InterruptGuard", "ManagerBackend", "Pending", "set_interrupt_guard"]
+__all__ = ["InterruptGuard", "ManagerBackend", "Pending", "interrupt_guard", "set_interrupt_guard"]
 
 _MAX_IDLE = 32
 # Not in typeshed, public in the module since Python 3.0.
@@ -75,6 +75,11 @@ def set_interrupt_guard(guard: InterruptGuard | None) -> None:
     """
     global _guard
     _guard = _unguarded if guard is None else guard
+
+
+def interrupt_guard() -> AbstractContextManager[Pending]:
+    """Enter this process's interrupt guard (any transport's take or lock request uses it)."""
+    return _guard()
 
 
 def _describe_address(address: Address) -> str:

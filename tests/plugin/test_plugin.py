@@ -250,6 +250,26 @@ def test_leftovers_are_errors_when_strict(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*never taken*", "FAILED *::test_leaves_a_put_value*"])
 
 
+@pytest.mark.parametrize("how", ["option", "ini"])
+def test_leftovers_are_reported_on_a_redis_stash(pytester: pytest.Pytester, redis_server, how: str) -> None:
+    pytester.makepyfile(LEFTOVER_TEST)
+    if how == "ini":
+        pytester.makeini(f"[pytest]\nharness_stash = {redis_server.url}\n")
+        result = pytester.runpytest_subprocess("-p", "no:xdist")
+    else:
+        result = pytester.runpytest_subprocess("-p", "no:xdist", "--harness-stash", redis_server.url)
+    result.assert_outcomes(passed=4, warnings=2)
+    result.stdout.fnmatch_lines(["*StashLeftoverWarning: 1 stash value(s) put during this test were never taken*"])
+
+
+def test_a_bad_harness_stash_url_fails_the_run_naming_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_uses(harness):\n    assert harness\n")
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "--harness-stash", "redis://u:hunter2@h/x")
+    assert result.ret != 0
+    output = result.stdout.str() + result.stderr.str()
+    assert "the database must be a number" in output and "hunter2" not in output
+
+
 def test_a_harness_browser_option_that_is_no_executable_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_nothing():\n    assert True\n")
     result = pytester.runpytest_subprocess("-p", "no:xdist", "--harness-browser", "/nonexistent/chromium")

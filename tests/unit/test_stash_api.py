@@ -1,4 +1,8 @@
-"""harness.stash.Stash over LocalBackend: the public put/take/lock/entries surface."""
+"""harness.stash.Stash: the public put/take/lock/entries surface, on every backend.
+
+``any_stash`` runs each test on the in-process store, the manager server and a real
+redis-server (see ``tests/unit/conftest.py``): one suite for the semantics of all of them.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import uuid
 import pytest
 
 from harness.stash import ENV_VAR, LocalBackend, Stash, StashError, StashLock, StashStore, StashUnavailable
-from tests.support import PROMPT
+from tests.support import PROMPT, wait_until
 
 KEY = "6f0d3c3a-9c1b-4a86-8f61-1c4e8b5a2d10"
 OTHER = "00000000-0000-4000-8000-000000000002"
@@ -49,63 +53,63 @@ def _in_thread(target, timeout: float = PROMPT):
 # -- put and take --------------------------------------------------------------------------
 
 
-def test_put_then_take_returns_the_value_once(local_stash: Stash) -> None:
-    local_stash.put(KEY, {"ok": True})
-    assert local_stash.take(KEY) == {"ok": True}
-    assert local_stash.take(KEY) is None
+def test_put_then_take_returns_the_value_once(any_stash: Stash) -> None:
+    any_stash.put(KEY, {"ok": True})
+    assert any_stash.take(KEY) == {"ok": True}
+    assert any_stash.take(KEY) is None
 
 
-def test_second_put_is_stash_error_and_keeps_the_first_value(local_stash: Stash) -> None:
-    local_stash.put(KEY, "first")
+def test_second_put_is_stash_error_and_keeps_the_first_value(any_stash: Stash) -> None:
+    any_stash.put(KEY, "first")
     with pytest.raises(StashError, match=f"stash key {KEY} at path '/unit.py' already holds a value"):
-        local_stash.put(KEY, "second")
-    assert local_stash.take(KEY) == "first"
+        any_stash.put(KEY, "second")
+    assert any_stash.take(KEY) == "first"
 
 
 @pytest.mark.parametrize("value", [0, 0.0, False, "", b"", [], {}, (), set()], ids=repr)
-def test_falsy_values_are_stored_and_returned(local_stash: Stash, value: object) -> None:
-    local_stash.put(KEY, value)
-    taken = local_stash.take(KEY)
+def test_falsy_values_are_stored_and_returned(any_stash: Stash, value: object) -> None:
+    any_stash.put(KEY, value)
+    taken = any_stash.take(KEY)
     assert taken == value
     assert type(taken) is type(value)
-    assert local_stash.take(KEY) is None
+    assert any_stash.take(KEY) is None
 
 
 @pytest.mark.parametrize(("put_as", "take_as"), list(itertools.permutations(SPELLINGS, 2)), ids=lambda name: str(name))
-def test_key_spellings_are_interchangeable(local_stash: Stash, put_as: str, take_as: str) -> None:
-    local_stash.put(SPELLINGS[put_as], put_as)
+def test_key_spellings_are_interchangeable(any_stash: Stash, put_as: str, take_as: str) -> None:
+    any_stash.put(SPELLINGS[put_as], put_as)
     with pytest.raises(StashError):
-        local_stash.put(SPELLINGS[take_as], "again")
-    assert local_stash.take(SPELLINGS[take_as]) == put_as
+        any_stash.put(SPELLINGS[take_as], "again")
+    assert any_stash.take(SPELLINGS[take_as]) == put_as
 
 
 @pytest.mark.parametrize(
     ("put_path", "take_path"), [("/p.py", b"/p.py"), (b"/p.py", "/p.py"), ("/\u00e9", "/\u00e9".encode())]
 )
 def test_str_and_bytes_paths_name_the_same_scope(
-    local_stash: Stash, put_path: str | bytes, take_path: str | bytes
+    any_stash: Stash, put_path: str | bytes, take_path: str | bytes
 ) -> None:
-    local_stash.put(KEY, 1, path=put_path)
-    assert local_stash.take(KEY, path=take_path) == 1
+    any_stash.put(KEY, 1, path=put_path)
+    assert any_stash.take(KEY, path=take_path) == 1
 
 
-def test_default_path_and_explicit_paths_are_separate_scopes(local_stash: Stash) -> None:
-    local_stash.put(KEY, "default")
-    local_stash.put(KEY, "elsewhere", path="/elsewhere.py")
-    assert local_stash.take(KEY, path="/nowhere.py") is None
-    assert local_stash.take(KEY, path="/elsewhere.py") == "elsewhere"
-    assert local_stash.take(KEY, path="/unit.py") == "default"
+def test_default_path_and_explicit_paths_are_separate_scopes(any_stash: Stash) -> None:
+    any_stash.put(KEY, "default")
+    any_stash.put(KEY, "elsewhere", path="/elsewhere.py")
+    assert any_stash.take(KEY, path="/nowhere.py") is None
+    assert any_stash.take(KEY, path="/elsewhere.py") == "elsewhere"
+    assert any_stash.take(KEY, path="/unit.py") == "default"
 
 
-def test_at_gives_a_view_with_another_default_path_on_the_same_stash(local_stash: Stash) -> None:
-    beacons = local_stash.at(b"/beacon.py")
+def test_at_gives_a_view_with_another_default_path_on_the_same_stash(any_stash: Stash) -> None:
+    beacons = any_stash.at(b"/beacon.py")
     assert beacons.default_path == "/beacon.py"
-    assert local_stash.default_path == "/unit.py"
-    assert beacons.backend is local_stash.backend
+    assert any_stash.default_path == "/unit.py"
+    assert beacons.backend is any_stash.backend
     beacons.put(KEY, "beacon")
-    assert local_stash.take(KEY) is None
-    assert local_stash.take(KEY, path="/beacon.py") == "beacon"
-    local_stash.put(OTHER, "unit")
+    assert any_stash.take(KEY) is None
+    assert any_stash.take(KEY, path="/beacon.py") == "beacon"
+    any_stash.put(OTHER, "unit")
     assert beacons.take(OTHER, path="/unit.py") == "unit"
 
 
@@ -115,49 +119,49 @@ def test_default_path_given_as_bytes_is_normalised() -> None:
     assert repr(stash) == "<Stash default_path='/b.py'>"
 
 
-def test_put_of_none_is_value_error_and_stores_nothing(local_stash: Stash) -> None:
+def test_put_of_none_is_value_error_and_stores_nothing(any_stash: Stash) -> None:
     with pytest.raises(ValueError, match=f"cannot stash None under key {KEY}: take\\(\\) returns None"):
-        local_stash.put(KEY.upper(), None)
-    assert local_stash.entries() == []
-    local_stash.put(KEY, "the key is still free")
-    assert local_stash.take(KEY) == "the key is still free"
+        any_stash.put(KEY.upper(), None)
+    assert any_stash.entries() == []
+    any_stash.put(KEY, "the key is still free")
+    assert any_stash.take(KEY) == "the key is still free"
 
 
 @pytest.mark.parametrize("bad", ["not-a-key", b"nope", "", KEY + "x"], ids=repr)
-def test_non_uuid_key_is_value_error_naming_it(local_stash: Stash, bad: str | bytes) -> None:
+def test_non_uuid_key_is_value_error_naming_it(any_stash: Stash, bad: str | bytes) -> None:
     with pytest.raises(ValueError, match="is not a UUID") as info:
-        local_stash.put(bad, 1)
+        any_stash.put(bad, 1)
     assert repr(bad) in str(info.value)
     with pytest.raises(ValueError, match="is not a UUID"):
-        local_stash.take(bad)
-    assert local_stash.entries() == []
+        any_stash.take(bad)
+    assert any_stash.entries() == []
 
 
 @pytest.mark.parametrize("bad", [1, None, 1.0, ["k"]], ids=repr)
-def test_key_of_wrong_type_is_type_error(local_stash: Stash, bad: object) -> None:
+def test_key_of_wrong_type_is_type_error(any_stash: Stash, bad: object) -> None:
     with pytest.raises(TypeError, match="stash key must be a UUID as str or bytes"):
-        local_stash.put(bad, 1)  # type: ignore[arg-type]
+        any_stash.put(bad, 1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="stash key must be a UUID as str or bytes"):
-        local_stash.take(bad)  # type: ignore[arg-type]
+        any_stash.take(bad)  # type: ignore[arg-type]
 
 
-def test_path_of_wrong_type_is_type_error(local_stash: Stash) -> None:
+def test_path_of_wrong_type_is_type_error(any_stash: Stash) -> None:
     with pytest.raises(TypeError, match="stash path must be str or bytes, not int: 1"):
-        local_stash.put(KEY, "v", path=1)  # type: ignore[arg-type]
+        any_stash.put(KEY, "v", path=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="stash path must be str or bytes, not int"):
-        local_stash.take(KEY, path=1)  # type: ignore[arg-type]
+        any_stash.take(KEY, path=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="stash path must be str or bytes, not int"):
-        local_stash.at(1)  # type: ignore[arg-type]
+        any_stash.at(1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="stash path must be str or bytes, not int"):
-        local_stash.entries(path=1)  # type: ignore[arg-type]
+        any_stash.entries(path=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="stash path must be str or bytes, not int"):
         Stash(1, backend=LocalBackend())  # type: ignore[arg-type]
-    assert local_stash.entries() == []
+    assert any_stash.entries() == []
 
 
-def test_path_bytes_that_are_not_utf8_is_value_error(local_stash: Stash) -> None:
+def test_path_bytes_that_are_not_utf8_is_value_error(any_stash: Stash) -> None:
     with pytest.raises(ValueError, match="is not valid UTF-8"):
-        local_stash.put(KEY, "v", path=b"\xff")
+        any_stash.put(KEY, "v", path=b"\xff")
 
 
 @pytest.mark.parametrize(
@@ -173,51 +177,49 @@ def test_path_bytes_that_are_not_utf8_is_value_error(local_stash: Stash) -> None
     ids=repr,
 )
 def test_take_with_a_bad_timeout_raises_and_takes_nothing(
-    local_stash: Stash, timeout: object, error: type[Exception], message: str
+    any_stash: Stash, timeout: object, error: type[Exception], message: str
 ) -> None:
-    local_stash.put(KEY, "kept")
+    any_stash.put(KEY, "kept")
     with pytest.raises(error, match=message):
-        local_stash.take(KEY, timeout=timeout)  # type: ignore[arg-type]
-    assert local_stash.take(KEY) == "kept"
+        any_stash.take(KEY, timeout=timeout)  # type: ignore[arg-type]
+    assert any_stash.take(KEY) == "kept"
 
 
-def test_take_with_timeout_gets_a_value_put_by_another_thread(local_stash: Stash, spawn, blocked_takes) -> None:
-    store = local_stash.backend.store  # type: ignore[attr-defined]
-    taker = spawn(lambda: local_stash.take(KEY.upper(), timeout=PROMPT))
-    assert blocked_takes(store, "/unit.py", KEY, 1)
-    _in_thread(lambda: local_stash.at("/unit.py").put(uuid.UUID(KEY), ["from", "another", "thread"]))
+def test_take_with_timeout_gets_a_value_put_by_another_thread(any_stash: Stash, spawn) -> None:
+    taker = spawn(lambda: any_stash.take(KEY.upper(), timeout=PROMPT))
+    assert wait_until(lambda: any_stash.waiting(KEY) == 1)
+    _in_thread(lambda: any_stash.at("/unit.py").put(uuid.UUID(KEY), ["from", "another", "thread"]))
     assert taker.join() == ["from", "another", "thread"]
-    assert local_stash.entries() == []
+    assert any_stash.entries() == []
 
 
-def test_take_that_times_out_returns_none(local_stash: Stash) -> None:
-    assert local_stash.take(KEY, timeout=0.05) is None
-    assert local_stash.take(KEY, timeout=0) is None
+def test_take_that_times_out_returns_none(any_stash: Stash) -> None:
+    assert any_stash.take(KEY, timeout=0.05) is None
+    assert any_stash.take(KEY, timeout=0) is None
 
 
-def test_take_with_a_huge_finite_timeout_waits_for_the_put(local_stash: Stash, spawn, blocked_takes) -> None:
+def test_take_with_a_huge_finite_timeout_waits_for_the_put(any_stash: Stash, spawn) -> None:
     """1e300 seconds is a valid (effectively unlimited) wait: the take must get the value, not lose it."""
-    store = local_stash.backend.store  # type: ignore[attr-defined]
-    taker = spawn(lambda: local_stash.take(KEY, timeout=1e300))
-    assert blocked_takes(store, "/unit.py", KEY, 1)
-    local_stash.put(KEY, "worth the wait")
+    taker = spawn(lambda: any_stash.take(KEY, timeout=1e300))
+    assert wait_until(lambda: any_stash.waiting(KEY) == 1)
+    any_stash.put(KEY, "worth the wait")
     assert taker.join() == "worth the wait"
 
 
-def test_values_are_copies(local_stash: Stash) -> None:
+def test_values_are_copies(any_stash: Stash) -> None:
     original = {"list": [1, 2], "nested": {"n": 1}}
-    local_stash.put(KEY, original)
+    any_stash.put(KEY, original)
     original["list"].append(3)
     original["nested"]["n"] = 99
-    taken = local_stash.take(KEY)
+    taken = any_stash.take(KEY)
     assert taken == {"list": [1, 2], "nested": {"n": 1}}
     assert taken is not original
 
 
-def test_unpicklable_value_is_type_error_and_stores_nothing(local_stash: Stash) -> None:
+def test_unpicklable_value_is_type_error_and_stores_nothing(any_stash: Stash) -> None:
     with pytest.raises(TypeError, match="stash value of type lock cannot be pickled"):
-        local_stash.put(KEY, threading.Lock())
-    assert local_stash.entries() == []
+        any_stash.put(KEY, threading.Lock())
+    assert any_stash.entries() == []
 
 
 def test_value_over_the_size_limit_is_value_error_and_stores_nothing() -> None:
@@ -229,13 +231,13 @@ def test_value_over_the_size_limit_is_value_error_and_stores_nothing() -> None:
     assert stash.take(KEY) == b"small"
 
 
-def test_new_key_is_a_canonical_uuid4(local_stash: Stash) -> None:
+def test_new_key_is_a_canonical_uuid4(any_stash: Stash) -> None:
     keys = {Stash.new_key() for _ in range(50)}
     assert len(keys) == 50
     for key in keys:
         assert uuid.UUID(key).version == 4
         assert str(uuid.UUID(key)) == key
-    local_stash.put(keys.pop(), 1)
+    any_stash.put(keys.pop(), 1)
 
 
 # -- no default path, no configuration -----------------------------------------------------
@@ -266,11 +268,11 @@ def test_stash_address_without_authkey_is_value_error() -> None:
 # -- entries -------------------------------------------------------------------------------
 
 
-def test_entries_lists_without_taking(local_stash: Stash) -> None:
-    local_stash.put(KEY, "a")
-    local_stash.put(OTHER, "b", path="/other.py")
-    assert {(e.path, e.key) for e in local_stash.entries()} == {("/unit.py", KEY), ("/other.py", OTHER)}
-    assert local_stash.take(KEY) == "a"
+def test_entries_lists_without_taking(any_stash: Stash) -> None:
+    any_stash.put(KEY, "a")
+    any_stash.put(OTHER, "b", path="/other.py")
+    assert {(e.path, e.key) for e in any_stash.entries()} == {("/unit.py", KEY), ("/other.py", OTHER)}
+    assert any_stash.take(KEY) == "a"
 
 
 ENTRY_CASES = [
@@ -289,21 +291,21 @@ ENTRY_CASES = [
 
 
 @pytest.mark.parametrize(("kwargs", "expected"), ENTRY_CASES, ids=[repr(kwargs) for kwargs, _ in ENTRY_CASES])
-def test_entries_filters_by_key_and_path(local_stash: Stash, kwargs: dict[str, object], expected: set) -> None:
-    local_stash.put(KEY, 1)
-    local_stash.put(OTHER, 2, path="/other.py")
-    local_stash.put(KEY, 3, path="/other.py")
-    assert {(e.path, e.key) for e in local_stash.entries(**kwargs)} == expected  # type: ignore[arg-type]
+def test_entries_filters_by_key_and_path(any_stash: Stash, kwargs: dict[str, object], expected: set) -> None:
+    any_stash.put(KEY, 1)
+    any_stash.put(OTHER, 2, path="/other.py")
+    any_stash.put(KEY, 3, path="/other.py")
+    assert {(e.path, e.key) for e in any_stash.entries(**kwargs)} == expected  # type: ignore[arg-type]
 
 
-def test_entries_key_pattern_must_be_str(local_stash: Stash) -> None:
+def test_entries_key_pattern_must_be_str(any_stash: Stash) -> None:
     with pytest.raises(TypeError, match="key pattern must be str, not bytes"):
-        local_stash.entries(key=KEY.encode())  # type: ignore[arg-type]
+        any_stash.entries(key=KEY.encode())  # type: ignore[arg-type]
 
 
-def test_entries_report_the_pickled_size(local_stash: Stash) -> None:
-    local_stash.put(KEY, b"x" * 100)
-    (entry,) = local_stash.entries()
+def test_entries_report_the_pickled_size(any_stash: Stash) -> None:
+    any_stash.put(KEY, b"x" * 100)
+    (entry,) = any_stash.entries()
     assert entry.size >= 100
     assert entry.age >= 0
 
@@ -311,87 +313,85 @@ def test_entries_report_the_pickled_size(local_stash: Stash) -> None:
 # -- the lock ------------------------------------------------------------------------------
 
 
-def test_lock_is_a_context_manager_shared_by_views(local_stash: Stash) -> None:
-    assert isinstance(local_stash.lock, StashLock)
-    with local_stash.lock as acquired:
+def test_lock_is_a_context_manager_shared_by_views(any_stash: Stash) -> None:
+    assert isinstance(any_stash.lock, StashLock)
+    with any_stash.lock as acquired:
         assert acquired is True
-        assert _in_thread(lambda: local_stash.at("/other.py").lock.acquire(blocking=False)) is False
-    assert _in_thread(lambda: local_stash.lock.acquire(blocking=False)) is True
+        assert _in_thread(lambda: any_stash.at("/other.py").lock.acquire(blocking=False)) is False
+    assert _in_thread(lambda: any_stash.lock.acquire(blocking=False)) is True
 
 
-def test_lock_guards_a_take_then_put(local_stash: Stash) -> None:
-    with local_stash.lock:
-        count = local_stash.take(KEY) or 0
-        local_stash.put(KEY, count + 1)
-    with local_stash.lock:
-        count = local_stash.take(KEY) or 0
-        local_stash.put(KEY, count + 1)
-    assert local_stash.take(KEY) == 2
+def test_lock_guards_a_take_then_put(any_stash: Stash) -> None:
+    with any_stash.lock:
+        count = any_stash.take(KEY) or 0
+        any_stash.put(KEY, count + 1)
+    with any_stash.lock:
+        count = any_stash.take(KEY) or 0
+        any_stash.put(KEY, count + 1)
+    assert any_stash.take(KEY) == 2
 
 
-def test_lock_acquire_non_blocking(local_stash: Stash) -> None:
-    lock = local_stash.lock
+def test_lock_acquire_non_blocking(any_stash: Stash) -> None:
+    lock = any_stash.lock
     assert lock.acquire(blocking=False) is True
     assert _in_thread(lambda: lock.acquire(blocking=False)) is False
     lock.release()
     assert _in_thread(lambda: lock.acquire(blocking=False)) is True
 
 
-def test_lock_acquire_with_timeout_gives_false_while_held_elsewhere(local_stash: Stash) -> None:
-    assert local_stash.lock.acquire()
-    assert _in_thread(lambda: local_stash.lock.acquire(timeout=0.05)) is False
-    assert _in_thread(lambda: local_stash.lock.acquire(timeout=0)) is False
-    local_stash.lock.release()
+def test_lock_acquire_with_timeout_gives_false_while_held_elsewhere(any_stash: Stash) -> None:
+    assert any_stash.lock.acquire()
+    assert _in_thread(lambda: any_stash.lock.acquire(timeout=0.05)) is False
+    assert _in_thread(lambda: any_stash.lock.acquire(timeout=0)) is False
+    any_stash.lock.release()
 
 
-def test_lock_non_blocking_with_timeout_is_value_error(local_stash: Stash) -> None:
+def test_lock_non_blocking_with_timeout_is_value_error(any_stash: Stash) -> None:
     with pytest.raises(ValueError, match="can't specify a timeout for a non-blocking call"):
-        local_stash.lock.acquire(blocking=False, timeout=1)
+        any_stash.lock.acquire(blocking=False, timeout=1)
 
 
 @pytest.mark.parametrize(("timeout", "error"), [(-2, ValueError), (math.nan, ValueError), ("1", TypeError)])
-def test_lock_acquire_with_a_bad_timeout_raises(local_stash: Stash, timeout: object, error: type[Exception]) -> None:
+def test_lock_acquire_with_a_bad_timeout_raises(any_stash: Stash, timeout: object, error: type[Exception]) -> None:
     with pytest.raises(error):
-        local_stash.lock.acquire(timeout=timeout)  # type: ignore[arg-type]
-    assert local_stash.lock.acquire(blocking=False) is True
+        any_stash.lock.acquire(timeout=timeout)  # type: ignore[arg-type]
+    assert any_stash.lock.acquire(blocking=False) is True
 
 
-def test_lock_is_not_reentrant(local_stash: Stash) -> None:
-    with local_stash.lock, pytest.raises(StashError, match="not reentrant"):
-        local_stash.lock.acquire()
-    assert _in_thread(lambda: local_stash.lock.acquire(blocking=False)) is True
+def test_lock_is_not_reentrant(any_stash: Stash) -> None:
+    with any_stash.lock, pytest.raises(StashError, match="not reentrant"):
+        any_stash.lock.acquire()
+    assert _in_thread(lambda: any_stash.lock.acquire(blocking=False)) is True
 
 
-def test_lock_release_without_holding_it_is_stash_error(local_stash: Stash) -> None:
+def test_lock_release_without_holding_it_is_stash_error(any_stash: Stash) -> None:
     with pytest.raises(StashError, match="it is not held"):
-        local_stash.lock.release()
-    assert local_stash.lock.acquire()
+        any_stash.lock.release()
+    assert any_stash.lock.acquire()
     with pytest.raises(StashError, match="held by another thread or process"):
-        _in_thread(local_stash.lock.release)
-    local_stash.lock.release()
+        _in_thread(any_stash.lock.release)
+    any_stash.lock.release()
 
 
-def test_lock_released_in_one_thread_wakes_a_blocked_acquire(local_stash: Stash, spawn, blocked_lockers) -> None:
-    store = local_stash.backend.store  # type: ignore[attr-defined]
-    assert local_stash.lock.acquire()
-    waiter = spawn(lambda: local_stash.lock.acquire(timeout=PROMPT))
-    assert blocked_lockers(store, 1)
-    local_stash.lock.release()
+def test_lock_released_in_one_thread_wakes_a_blocked_acquire(any_stash: Stash, spawn, lockers_blocked) -> None:
+    assert any_stash.lock.acquire()
+    waiter = spawn(lambda: any_stash.lock.acquire(timeout=PROMPT))
+    assert lockers_blocked(any_stash, 1)
+    any_stash.lock.release()
     assert waiter.join() is True
 
 
-def test_lock_context_manager_releases_on_exception(local_stash: Stash) -> None:
-    with pytest.raises(RuntimeError, match="boom"), local_stash.lock:
+def test_lock_context_manager_releases_on_exception(any_stash: Stash) -> None:
+    with pytest.raises(RuntimeError, match="boom"), any_stash.lock:
         raise RuntimeError("boom")
-    assert local_stash.lock.acquire(blocking=False) is True
+    assert any_stash.lock.acquire(blocking=False) is True
 
 
 def test_lock_acquire_with_a_huge_finite_timeout_waits_for_the_release(
-    local_stash: Stash, spawn, blocked_lockers
+    any_stash: Stash, spawn, lockers_blocked
 ) -> None:
-    store = local_stash.backend.store  # type: ignore[attr-defined]
-    assert local_stash.lock.acquire()
-    waiter = spawn(lambda: local_stash.lock.acquire(timeout=1e300))
-    assert blocked_lockers(store, 1)
-    local_stash.lock.release()
+    assert any_stash.lock.acquire()
+    waiter = spawn(lambda: any_stash.lock.acquire(timeout=1e300))
+    assert lockers_blocked(any_stash, 1)
+    any_stash.lock.release()
     assert waiter.join() is True
