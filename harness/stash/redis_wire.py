@@ -21,7 +21,7 @@ from redis import exceptions
 
 from .url import BackendURL
 
-__all__ = ["Prepacked", "RespConnection", "pack"]
+__all__ = ["Prepacked", "RespConnection", "bulk", "pack"]
 
 _CHUNK = 65536
 
@@ -36,6 +36,35 @@ def _bytes(value: object) -> bytes:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value).encode()
     raise TypeError(f"a Redis command argument must be bytes, str or a number, not {type(value).__name__}")
+
+
+def bulk(data: bytes) -> bytes:
+    """``data`` as one RESP bulk string (an argument of a command packed by hand)."""
+    return b"$%d\r\n%b\r\n" % (len(data), data)
+
+
+def _whole_reply(chunk: bytes) -> Any:
+    """The reply in ``chunk`` if it is exactly one integer or bulk string, else ``_PARTIAL``.
+
+    The hot path's replies (a put's 1 or 0, a take's payload or nil) mostly arrive whole in
+    one ``recv``: they skip the buffer and the generic parser.
+    """
+    end = chunk.find(b"\r\n")
+    if end < 0:
+        return _PARTIAL
+    kind = chunk[0]
+    if kind == 0x3A and end + 2 == len(chunk):  # ":<int>\r\n"
+        return int(chunk[1:end])
+    if kind == 0x24:  # "$<size>\r\n<data>\r\n" or "$-1\r\n"
+        size = int(chunk[1:end])
+        if size < 0:
+            return None if end + 2 == len(chunk) else _PARTIAL
+        if end + size + 4 == len(chunk):
+            return chunk[end + 2 : end + 2 + size]
+    return _PARTIAL
+
+
+_PARTIAL: Any = object()
 
 
 class Prepacked:
@@ -128,7 +157,11 @@ class RespConnection:
 
         ``timeout`` replaces the URL's reply timeout for this command (a ``BLPOP``).
         """
-        self._sock.sendall(pack(args))
+        return self.send(pack(args), timeout=timeout)
+
+    def send(self, command: bytes, timeout: float | None = None) -> Any:
+        """Like :meth:`call`, for a command already packed (:func:`pack`, :func:`bulk`)."""
+        self._sock.sendall(command)
         if timeout is None:
             return self._reply()
         self._sock.settimeout(timeout)
@@ -168,6 +201,19 @@ class RespConnection:
         return data
 
     def _reply(self) -> Any:
+        if self._position == len(self._buffer):  # nothing buffered (the usual case): one recv
+            chunk = self._sock.recv(_CHUNK)
+            if not chunk:
+                raise exceptions.ConnectionError("the Redis server closed the connection")
+            reply = _whole_reply(chunk)
+            if reply is not _PARTIAL:
+                return reply
+            del self._buffer[:]
+            self._position = 0
+            self._buffer += chunk
+        return self._parse()
+
+    def _parse(self) -> Any:
         line = self._line()
         kind, rest = line[:1], line[1:]
         if kind == b"$":
@@ -183,7 +229,7 @@ class RespConnection:
             error: exceptions.RedisError | None = None
             for _ in range(count):
                 try:
-                    items.append(self._reply())
+                    items.append(self._parse())
                 except exceptions.ResponseError as exc:  # keep reading: the stream stays in step
                     error = error or exc
             if error is not None:
