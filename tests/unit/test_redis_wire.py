@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import struct
 
 import pytest
@@ -46,11 +45,3 @@ def test_anything_else_goes_to_the_generic_parser(chunk: bytes) -> None:
 def test_a_kernel_timeout_is_never_zero_which_would_mean_forever() -> None:
     assert struct.unpack("@ll", _timeval(1e-9)) == (0, 1)
     assert struct.unpack("@ll", _timeval(2.5)) == (2, 500000)
-
-
-def test_a_kernel_reply_timeout_makes_a_blocking_recv_give_up() -> None:
-    left, right = socket.socketpair()
-    with left, right:
-        left.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(0.05))
-        with pytest.raises(BlockingIOError):
-            left.recv(1)
