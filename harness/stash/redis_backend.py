@@ -43,8 +43,8 @@ from .client import interrupt_guard
 from .envconfig import load_stash_config
 from .errors import StashError, StashUnavailable
 from .identity import current_owner
-from .redis_wire import Prepacked, RespConnection
-from .seal import MAC_BYTES, open_sealed, seal
+from .redis_wire import Prepacked, RespConnection, bulk, pack
+from .seal import MAC_BYTES, Sealer
 from .store import EntryInfo, value_too_large
 from .url import BackendURL, describe_endpoint, parse_backend_url
 
@@ -112,7 +112,7 @@ class RedisBackend:
             raise ValueError("a Redis stash needs the run's id and secret")
         self.endpoint = describe_endpoint(self.url)
         self.run_id = run_id
-        self._secret = secret
+        self._sealer = Sealer(secret)
         self.key_ttl_ms = max(1000, int(key_ttl * 1000))
         self.max_value_bytes = max_value_bytes
         self.lock_lease_ms = max(100, int(lock_lease * 1000))
@@ -122,6 +122,7 @@ class RedisBackend:
         self.prefix = b"harness:" + _encode(run_id) + b":"
         self._clock_keys = [self.prefix + b"clock", self.prefix + b"deadlines", self.prefix + b"expired"]
         self._clock_packed = Prepacked(*self._clock_keys)
+        self._key_ttl_arg = bulk(b"%d" % self.key_ttl_ms)
         self._version_key = self.prefix + b"versions"
         self._lock_key = self.prefix + b"lock"
         self._lock_wake_key = self.prefix + b"lock-wake"
@@ -182,9 +183,13 @@ class RedisBackend:
 
         A ``NOSCRIPT`` reply is raised as is, for :class:`_Script` to load the script.
         """
+        return self._send(pack(args), what, read_timeout)
+
+    def _send(self, command: bytes, what: str, read_timeout: float | None = None) -> Any:
+        """:meth:`_command` for a command already packed."""
         connection = self._borrow()
         try:
-            reply = connection.call(*args, timeout=read_timeout)
+            reply = connection.send(command, timeout=read_timeout)
         except redis.exceptions.NoScriptError:
             self._give_back(connection)
             raise
@@ -280,10 +285,10 @@ class RedisBackend:
         payload, _refs = codec.dumps(value)
         if self.max_value_bytes is not None and len(payload) > self.max_value_bytes:
             raise value_too_large(path, key, len(payload), self.max_value_bytes)
-        return seal(self._secret, place, payload)
+        return self._sealer.seal(place, payload)
 
     def _opened(self, place: bytes, sealed: bytes, what: str) -> Any:
-        payload = open_sealed(self._secret, place, sealed, what)
+        payload = self._sealer.open(place, sealed, what)
         if _QUEUE_MARK not in payload:
             return codec.loads(payload)
         token = _loading.set(self)
@@ -306,15 +311,16 @@ class RedisBackend:
         keys = self._value_keys(path, key)
         ttl_ms = self._ttl_ms(self.default_ttl if ttl is None else ttl)
         sealed = self._sealed(keys[3], value, path, key)
-        stored = self._put(keys, [sealed, ttl_ms, self.key_ttl_ms, self.key_ttl_ms], "a put")
+        args = b"%b%b%b%b" % (bulk(sealed), bulk(b"%d" % ttl_ms), self._key_ttl_arg, self._key_ttl_arg)
+        stored = self._put.on_value(keys, args, 4, "a put")
         if not stored:
             raise StashError(f"stash key {key} at path {path!r} already holds a value (values are write-once)")
 
-    def _take_step(self, keys: list[bytes], mode: str, owner: str) -> bytes | None:
+    def _take_step(self, keys: list[bytes], mode: bytes, owner: str) -> bytes | None:
         lease_ms = int((self.wait_slice * 2 + self.url.timeout) * 1000)
-        args = [mode, owner, lease_ms, self.key_ttl_ms]
+        args = b"%b%b%b%b" % (bulk(mode), bulk(_encode(owner)), bulk(b"%d" % lease_ms), self._key_ttl_arg)
         with interrupt_guard() as pending:
-            found: bytes | None = self._take(keys, args, "a take")
+            found: bytes | None = self._take.on_value(keys, args, 4, "a take")
         if pending.exception is not None:
             if found is not None:
                 self._restore(keys, found)
@@ -329,25 +335,25 @@ class RedisBackend:
     def take(self, path: str, key: str, timeout: float | None) -> Any:
         keys = self._value_keys(path, key)
         if not timeout:
-            found = self._take_step(keys, "take", "")
+            found = self._take_step(keys, b"take", "")
         else:
             found = self._wait_for(keys, timeout, current_owner() + "/" + uuid.uuid4().hex[:8])
         return None if found is None else self._opened(keys[3], found, f"stash value of key {key} at path {path!r}")
 
     def _wait_for(self, keys: list[bytes], timeout: float, waiter: str) -> bytes | None:
         deadline = time.monotonic() + timeout
-        found = self._take_step(keys, "wait", waiter)
+        found = self._take_step(keys, b"wait", waiter)
         try:
             while found is None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._block_pop(keys[4], min(remaining, self.wait_slice))
-                found = self._take_step(keys, "wait", waiter)
+                found = self._take_step(keys, b"wait", waiter)
         finally:
             if found is None:
                 # Timed out or interrupted: leave the waiters, taking a value that just came.
-                found = self._take_step(keys, "leave", waiter)
+                found = self._take_step(keys, b"leave", waiter)
         return found
 
     def _block_pop(self, key: bytes, seconds: float) -> bytes | None:
@@ -493,7 +499,7 @@ class RedisBackend:
                 f"table {table!r} value for key {key!r} is {len(payload)} bytes pickled, "
                 f"over the limit of {self.max_value_bytes} bytes (stash.max_value_bytes)"
             )
-        return seal(self._secret, self._cell_place(table, key), payload)
+        return self._sealer.seal(self._cell_place(table, key), payload)
 
     def _open_cell(self, table: str, key: str, sealed: bytes) -> Any:
         return self._opened(self._cell_place(table, key), bytes(sealed), f"value of table {table!r} key {key!r}")
@@ -591,6 +597,33 @@ class _Script:
         self.text = text
         self.sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
         self._head = Prepacked("EVALSHA", self.sha)
+        # EVALSHA, its SHA, numkeys 6 and the run's clock keys: the start of every put and take.
+        self._value_head = self._head.data + Prepacked(6, *backend._clock_keys).data
+
+    def on_value(self, keys: list[bytes], args: bytes, arg_count: int, what: str) -> Any:
+        """Run on a value's six keys (``_value_keys``) with ``args`` packed by hand (:func:`bulk`).
+
+        The put and take hot path: one formatting of the whole command, no generic packing.
+        """
+        head, value, wake, waiters = self._value_head, keys[3], keys[4], keys[5]
+        size = len(value)  # the three names differ only in one letter
+        command = b"*%d\r\n%b$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n%b" % (
+            arg_count + 9,
+            head,
+            size,
+            value,
+            size,
+            wake,
+            size,
+            waiters,
+            args,
+        )
+        backend = self._backend
+        try:
+            return backend._send(command, what)
+        except redis.exceptions.NoScriptError:
+            backend._command("SCRIPT", "LOAD", self.text, what=what)
+            return backend._send(command, what)
 
     def __call__(self, keys: list[bytes], args: list[Any], what: str = "a stash operation") -> Any:
         backend = self._backend

@@ -15,15 +15,22 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 from typing import Any
 
 from redis import exceptions
 
 from .url import BackendURL
 
-__all__ = ["Prepacked", "RespConnection", "pack"]
+__all__ = ["Prepacked", "RespConnection", "bulk", "pack"]
 
 _CHUNK = 65536
+
+
+def _timeval(seconds: float) -> bytes:
+    """``seconds`` as a ``struct timeval`` for ``SO_RCVTIMEO`` / ``SO_SNDTIMEO`` (never 0: that is "forever")."""
+    micros = max(1, round(seconds * 1_000_000))
+    return struct.pack("@ll", micros // 1_000_000, micros % 1_000_000)
 
 
 def _bytes(value: object) -> bytes:
@@ -36,6 +43,35 @@ def _bytes(value: object) -> bytes:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value).encode()
     raise TypeError(f"a Redis command argument must be bytes, str or a number, not {type(value).__name__}")
+
+
+def bulk(data: bytes) -> bytes:
+    """``data`` as one RESP bulk string (an argument of a command packed by hand)."""
+    return b"$%d\r\n%b\r\n" % (len(data), data)
+
+
+def _whole_reply(chunk: bytes) -> Any:
+    """The reply in ``chunk`` if it is exactly one integer or bulk string, else ``_PARTIAL``.
+
+    The hot path's replies (a put's 1 or 0, a take's payload or nil) mostly arrive whole in
+    one ``recv``: they skip the buffer and the generic parser.
+    """
+    end = chunk.find(b"\r\n")
+    if end < 0:
+        return _PARTIAL
+    kind = chunk[0]
+    if kind == 0x3A and end + 2 == len(chunk):  # ":<int>\r\n"
+        return int(chunk[1:end])
+    if kind == 0x24:  # "$<size>\r\n<data>\r\n" or "$-1\r\n"
+        size = int(chunk[1:end])
+        if size < 0:
+            return None if end + 2 == len(chunk) else _PARTIAL
+        if end + size + 4 == len(chunk):
+            return chunk[end + 2 : end + 2 + size]
+    return _PARTIAL
+
+
+_PARTIAL: Any = object()
 
 
 class Prepacked:
@@ -86,7 +122,15 @@ class RespConnection:
         self._buffer = bytearray()
         self._position = 0
         self._sock = self._open()
+        # Plain sockets keep their timeouts in the kernel (SO_RCVTIMEO/SO_SNDTIMEO) and stay in
+        # blocking mode: Python's own timeout adds a poll() before every send and recv, which
+        # costs more than the rest of a put on a busy machine. TLS sockets keep Python's.
+        self._kernel_timeouts = url.scheme != "rediss"
         try:
+            if self._kernel_timeouts:
+                self._sock.settimeout(None)
+                self._set_kernel_timeout(socket.SO_SNDTIMEO, url.timeout)
+                self._set_kernel_timeout(socket.SO_RCVTIMEO, url.timeout)
             if url.password is not None:
                 user = [url.username] if url.username else []
                 try:
@@ -128,14 +172,30 @@ class RespConnection:
 
         ``timeout`` replaces the URL's reply timeout for this command (a ``BLPOP``).
         """
-        self._sock.sendall(pack(args))
-        if timeout is None:
-            return self._reply()
-        self._sock.settimeout(timeout)
+        return self.send(pack(args), timeout=timeout)
+
+    def send(self, command: bytes, timeout: float | None = None) -> Any:
+        """Like :meth:`call`, for a command already packed (:func:`pack`, :func:`bulk`)."""
         try:
-            return self._reply()
-        finally:
-            self._sock.settimeout(self.url.timeout)
+            self._sock.sendall(command)
+            if timeout is None:
+                return self._reply()
+            self._set_reply_timeout(timeout)
+            try:
+                return self._reply()
+            finally:
+                self._set_reply_timeout(self.url.timeout)
+        except BlockingIOError:  # a kernel timeout ran out (EAGAIN on a blocking socket)
+            raise TimeoutError("the Redis server did not answer in time") from None
+
+    def _set_kernel_timeout(self, option: int, seconds: float) -> None:
+        self._sock.setsockopt(socket.SOL_SOCKET, option, _timeval(seconds))
+
+    def _set_reply_timeout(self, seconds: float) -> None:
+        if self._kernel_timeouts:
+            self._set_kernel_timeout(socket.SO_RCVTIMEO, seconds)
+        else:
+            self._sock.settimeout(seconds)
 
     def close(self) -> None:
         self._sock.close()
@@ -168,6 +228,19 @@ class RespConnection:
         return data
 
     def _reply(self) -> Any:
+        if self._position == len(self._buffer):  # nothing buffered (the usual case): one recv
+            chunk = self._sock.recv(_CHUNK)
+            if not chunk:
+                raise exceptions.ConnectionError("the Redis server closed the connection")
+            reply = _whole_reply(chunk)
+            if reply is not _PARTIAL:
+                return reply
+            del self._buffer[:]
+            self._position = 0
+            self._buffer += chunk
+        return self._parse()
+
+    def _parse(self) -> Any:
         line = self._line()
         kind, rest = line[:1], line[1:]
         if kind == b"$":
@@ -183,7 +256,7 @@ class RespConnection:
             error: exceptions.RedisError | None = None
             for _ in range(count):
                 try:
-                    items.append(self._reply())
+                    items.append(self._parse())
                 except exceptions.ResponseError as exc:  # keep reading: the stream stays in step
                     error = error or exc
             if error is not None:

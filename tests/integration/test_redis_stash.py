@@ -288,12 +288,14 @@ def test_an_unreachable_redis_is_stash_unavailable_naming_it_without_the_passwor
     assert "topsecret" not in str(info.value)
 
 
-def test_a_stalled_redis_does_not_hold_a_take_past_its_timeout(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["tcp", "unix"])
+def test_a_stalled_redis_does_not_hold_a_take_past_its_timeout(tmp_path: Path, transport: str) -> None:
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed")
     server = RedisServer(tmp_path / "stalled").start()
     try:
-        backend = _backend(server.url + "?timeout=1")
+        url = server.url + "?timeout=1" if transport == "tcp" else server.unix_url + "&timeout=1"
+        backend = _backend(url)
         backend.put(PATH, KEY, "before the stall")
         assert server.process is not None
         server.process.send_signal(signal.SIGSTOP)
@@ -307,6 +309,22 @@ def test_a_stalled_redis_does_not_hold_a_take_past_its_timeout(tmp_path: Path) -
         assert backend.take(PATH, KEY, None) == "before the stall"
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("transport", ["tcp", "unix"])
+def test_a_blocking_take_outlives_the_reply_timeout_and_is_woken(redis_server: RedisServer, transport: str) -> None:
+    # The URL's timeout bounds each reply; a take's wait in BLPOP gets its own, longer one.
+    from tests.support import Worker
+
+    url = redis_server.url + "?timeout=0.3" if transport == "tcp" else redis_server.unix_url + "&timeout=0.3"
+    run = uuid.uuid4().hex
+    taker, putter = _backend(url, run), _backend(url, run)
+    waiting = Worker(lambda: taker.take(PATH, KEY, 10)).start()
+    wait_until(lambda: putter.waiting(PATH, KEY) == 1)
+    time.sleep(0.6)  # longer than the reply timeout: the blocked take must still be there
+    assert putter.waiting(PATH, KEY) == 1 and not waiting.finished.is_set()
+    putter.put(PATH, KEY, "after the reply timeout")
+    assert waiting.join(5) == "after the reply timeout"
 
 
 @pytest.mark.parametrize(
