@@ -77,7 +77,9 @@ def _first_test_seconds(directory: Path, fixture: str) -> float:
 def _many_seconds(directory: Path, with_fixtures: bool) -> float:
     fixtures = ", stash, harness_token" if with_fixtures else ""
     body = (
-        'stash.put(token, i, path="/bench"); assert stash.take(token, path="/bench") == i' if with_fixtures else "pass"
+        'stash.put(harness_token, i, path="/bench"); assert stash.take(harness_token, path="/bench") == i'
+        if with_fixtures
+        else "pass"
     )
     (directory / "test_many.py").write_text(MANY_TESTS.format(count=TESTS, fixtures=fixtures, body=body))
     return _pytest(["-p", "no:xdist", "test_many.py"], directory)
