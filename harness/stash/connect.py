@@ -47,16 +47,7 @@ def open_backend(config: StashConfig, **options: Any) -> StashBackend:
         return _memory_backend(config)
     from .redis_backend import RedisBackend
 
-    return RedisBackend.shared(
-        config.backend,
-        config.run_id,
-        config.secret,
-        key_ttl=config.key_ttl,
-        max_value_bytes=config.max_value_bytes,
-        default_ttl=config.default_ttl,
-        test_clock=config.test_clock,
-        **options,
-    )
+    return RedisBackend.for_run(config, **options)
 
 
 def env_backend() -> StashBackend:

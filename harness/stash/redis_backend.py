@@ -40,7 +40,7 @@ from redis.retry import Retry
 
 from . import codec, redis_scripts
 from .client import interrupt_guard
-from .envconfig import load_stash_config
+from .envconfig import StashConfig, load_stash_config
 from .errors import StashError, StashUnavailable
 from .identity import current_owner
 from .redis_wire import Prepacked, RespConnection, bulk, pack
@@ -251,6 +251,20 @@ class RedisBackend:
                 if backend is None:
                     backend = cls._shared[key] = cls(url, run_id, secret, **options)
         return backend
+
+    @classmethod
+    def for_run(cls, config: StashConfig, **options: Any) -> RedisBackend:
+        """The process-wide backend of the run that ``config`` (a Redis stash config) describes."""
+        return cls.shared(
+            config.backend,
+            config.run_id,
+            config.secret,
+            key_ttl=config.key_ttl,
+            max_value_bytes=config.max_value_bytes,
+            default_ttl=config.default_ttl,
+            test_clock=config.test_clock,
+            **options,
+        )
 
     def __repr__(self) -> str:
         return f"<RedisBackend {self.endpoint} run={self.run_id}>"
@@ -736,15 +750,7 @@ def _restore_queue(name: bytes) -> RedisQueue:
         config = load_stash_config()
         if parse_backend_url(config.backend).kind != "redis":
             raise StashError("a Redis stash queue can only be used by a process of a run with a Redis stash")
-        backend = RedisBackend.shared(
-            config.backend,
-            config.run_id,
-            config.secret,
-            key_ttl=config.key_ttl,
-            max_value_bytes=config.max_value_bytes,
-            default_ttl=config.default_ttl,
-            test_clock=config.test_clock,
-        )
+        backend = RedisBackend.for_run(config)
     if not name.startswith(backend.prefix):
         raise StashError("this Redis stash queue belongs to another run")
     return RedisQueue(backend, name)
