@@ -207,4 +207,12 @@ SCENARIOS: dict[str, tuple[str, Callable[[Any], list[Any]], dict[str, Any]]] = {
 def test_same_transcript_as_pywebsocket3(pywebsocket_url: str, harness_url: str, name: str) -> None:
     path, steps, kwargs = SCENARIOS[name]
     expected = _session(pywebsocket_url, path, steps, **kwargs)
-    assert _session(harness_url, path, steps, **kwargs) == expected
+    ours = _session(harness_url, path, steps, **kwargs)
+    if name == "aborted handshake":
+        # Ours always drops the connection unanswered. pywebsocket3 does too, except now and
+        # then under load, when its 403 for the abort reaches the client first (seen in 3 of
+        # many runs): either way the handshake is refused, so both count as its transcript.
+        assert ours == ["no response"]
+        assert expected in (["no response"], ["refused", 403])
+        return
+    assert ours == expected
